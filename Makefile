@@ -1,0 +1,49 @@
+# proxyfs — the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+DOTNET ?= dotnet
+CONFIG ?= Release
+PUBLISH_DIR := out/publish
+DEMO_DIR ?= $(CURDIR)/demo
+DEMO_MNT ?= $(DEMO_DIR)/mnt
+DEMO_URI ?= memory://
+
+.PHONY: deps build test demo demo-stop bench format format-check clean
+
+## deps: install what building and testing need (idempotent; apt and npm)
+deps:
+	@bash scripts/install-deps.sh
+
+## build: compile everything and leave the executable at bin/proxyfs
+build:
+	$(DOTNET) build proxyfs.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
+	$(DOTNET) publish src/ProxyFs.Host/ProxyFs.Host.csproj -c $(CONFIG) -nologo -o $(PUBLISH_DIR) --no-restore -clp:ErrorsOnly
+	@mkdir -p bin && ln -sfn ../$(PUBLISH_DIR)/proxyfs bin/proxyfs
+	@echo "built bin/proxyfs"
+
+## test: every test of every project, on real mounts and real S3 servers; ends with "N passed, N failed"
+test: deps build
+	@bash scripts/test.sh
+
+## demo: mount a demo volume at ./demo/mnt and say how to use it
+demo: deps build
+	@bash scripts/demo.sh "$(DEMO_URI)" "$(DEMO_MNT)"
+
+demo-stop:
+	@bin/proxyfs unmount "$(DEMO_MNT)"
+
+## bench: throughput and metadata benchmarks with ratios against tmpfs and bindfs run in the same invocation
+bench: deps build
+	@bash scripts/bench.sh
+
+format:
+	$(DOTNET) format proxyfs.sln
+
+## format-check: fails when the code is not formatted as .editorconfig says
+format-check:
+	$(DOTNET) format proxyfs.sln --verify-no-changes --no-restore
+
+clean:
+	rm -rf bin out artifacts
+	find src tests -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +
