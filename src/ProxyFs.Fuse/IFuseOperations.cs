@@ -125,6 +125,12 @@ public sealed class FuseConnectionInfo
     public uint MaxReadahead { get; init; }
     public ushort MaxPages { get; init; }
     public bool WritebackCache { get; init; }
+    /// <summary>The minor version the kernel offered (ProtocolMinor is the one agreed: the lower of it and ours).</summary>
+    public uint KernelProtocolMinor { get; init; }
+    /// <summary>Everything the kernel offered in INIT (flags2 in the high 32 bits when it sent FUSE_INIT_EXT).</summary>
+    public ulong KernelCapabilities { get; init; }
+    /// <summary>The max_background the kernel was given.</summary>
+    public ushort MaxBackground { get; init; }
 }
 
 /// <summary>
