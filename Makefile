@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= memory://
 
-.PHONY: deps build test demo demo-stop bench format format-check clean
+.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore format format-check clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -33,9 +33,16 @@ demo: deps build
 demo-stop:
 	@bin/proxyfs unmount "$(DEMO_MNT)"
 
-## bench: throughput and metadata benchmarks with ratios against tmpfs and bindfs run in the same invocation
-bench: deps build
+## bench: every benchmark, each printing ratios against baselines run in the same invocation
+bench: bench-fs bench-objectstore
+
+## bench-fs: filesystem workloads on proxyfs and, in the same run, on tmpfs and bindfs
+bench-fs: deps build
 	@bash scripts/bench.sh
+
+## bench-objectstore: 8 MiB PUT/GET through the s3:// backend and a raw SDK client on the same local server
+bench-objectstore: deps
+	@bash scripts/s3/bench.sh
 
 format:
 	$(DOTNET) format proxyfs.sln

@@ -28,16 +28,20 @@ for p in "${projects[@]}"; do
   # --blame-hang-timeout kills a test host that stops making progress, so a stuck mount cannot hang the run.
   dotnet test "$p" -c "$CONFIG" --no-build --nologo \
     --blame-hang-timeout 10m --blame-hang-dump-type none \
-    --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -E '^\s*(Failed|Skipped) |Error Message|^\s+at |Passed!|Failed!|error' | head -200
-  line=$(grep -E '(Passed|Failed)! +- Failed: ' "$log" | tail -1)
-  if [ -z "$line" ]; then
+    --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -E '^\s*(Failed|Skipped) |Error Message|^\s+at |^Total tests|error (CS|MSB|NU)' | head -200
+  # The summary of `dotnet test` at normal verbosity: "Total tests: N", then "Passed: N", "Failed: N", "Skipped: N".
+  if ! grep -qE '^Total tests: [0-9]+' "$log"; then
     echo "test.sh: $name did not report results (see $log)" >&2
     broken=$((broken + 1))
     continue
   fi
-  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
-  ps=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
-  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  count() { grep -E "^ +$1: +[0-9]+" "$log" | tail -1 | awk '{print $2}'; }
+  ps=$(count Passed); f=$(count Failed); s=$(count Skipped)
+  ps=${ps:-0}; f=${f:-0}; s=${s:-0}
+  if grep -qE '^Test Run (Failed|Aborted)' "$log" && [ "$f" -eq 0 ]; then
+    echo "test.sh: $name: the test run failed or was aborted (see $log)" >&2
+    broken=$((broken + 1))
+  fi
   passed=$((passed + ps)); failed=$((failed + f)); skipped=$((skipped + s))
 done
 

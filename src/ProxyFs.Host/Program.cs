@@ -1,10 +1,45 @@
+using System.CommandLine;
+using System.Reflection;
+using ProxyFs.Host.Cli;
+
 namespace ProxyFs.Host;
 
 public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("proxyfs: not yet wired");
-        return args.Length == 0 ? 2 : 2;
+        MountCommand.DetachIfAsked();
+        if (MountHelper.IsMountHelperName(MountHelper.InvokedName()))
+        {
+            string[]? translated = MountHelper.Translate(args, out bool fake, out string error);
+            if (translated is null)
+            {
+                Console.Error.WriteLine("mount.proxyfs: " + error);
+                return ExitCodes.Usage;
+            }
+            if (fake)
+            {
+                return ExitCodes.Ok;
+            }
+            args = translated;
+        }
+        var root = new RootCommand("proxyfs: a POSIX filesystem stored in object storage, served over FUSE");
+        root.Subcommands.Add(MountCommand.Create());
+        root.Subcommands.Add(UnmountCommand.Create());
+        root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(VersionCommand());
+        return root.Parse(args).Invoke();
+    }
+
+    private static Command VersionCommand()
+    {
+        var command = new Command("version", "Print the version");
+        command.SetAction(_ =>
+        {
+            string version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+            Console.WriteLine("proxyfs " + version);
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 }

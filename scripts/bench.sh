@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# `make bench`: the same workloads on every target in one invocation, with ratios, because these machines are
+# noisy and only same-run comparisons mean anything. Higher is better for every figure printed.
+#
+# Targets: tmpfs (the ceiling), bindfs over tmpfs (a C FUSE filesystem, libfuse), proxyfs on memory:// (the
+# FUSE layer and filesystem without storage). Peers are added when installed.
+#
+# Environment: BENCH_SEQ_MB (default 1024), BENCH_FILES (10000), BENCH_RAND_SECONDS (15), BENCH_ONLY (a
+# space-separated subset of: seqwrite seqread smallfiles tar randwrite randread), BENCH_TARGETS (subset of targets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SEQ_MB=${BENCH_SEQ_MB:-1024}
+FILES=${BENCH_FILES:-10000}
+RAND_SECONDS=${BENCH_RAND_SECONDS:-15}
+ONLY=${BENCH_ONLY:-"seqwrite seqread smallfiles tar randwrite randread"}
+TARGETS=${BENCH_TARGETS:-"tmpfs bindfs proxyfs"}
+PROXYFS=${PROXYFS:-bin/proxyfs}
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (mounts tmpfs and drops caches)" >&2; exit 1; }
+for tool in fio bindfs gcc tar; do command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }; done
+[ -x "$PROXYFS" ] || { echo "bench: $PROXYFS is missing (make build)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/pfs-bench-XXXXXX)
+declare -A DIR
+cleanup() {
+  set +e
+  for m in "$work/bindfs" "$work/proxyfs-memory"; do
+    if mountpoint -q "$m"; then
+      case "$m" in *proxyfs*) timeout 60 "$PROXYFS" unmount "$m" >/dev/null 2>&1 || umount -l "$m";; *) fusermount -u "$m" 2>/dev/null || umount -l "$m";; esac
+    fi
+  done
+  for m in "$work/tmpfs" "$work/bindfs-src" "$work/data"; do mountpoint -q "$m" && umount -l "$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work"/{tmpfs,bindfs-src,bindfs,proxyfs-memory,data}
+mount -t tmpfs -o size=12g tmpfs "$work/data"
+
+setup_target() {
+  case "$1" in
+    tmpfs)
+      mount -t tmpfs -o size=4g tmpfs "$work/tmpfs"; DIR[tmpfs]=$work/tmpfs ;;
+    bindfs)
+      mount -t tmpfs -o size=4g tmpfs "$work/bindfs-src"
+      bindfs -o big_writes "$work/bindfs-src" "$work/bindfs"; DIR[bindfs]=$work/bindfs ;;
+    proxyfs)
+      "$PROXYFS" mount memory:// "$work/proxyfs-memory" >/dev/null; DIR[proxyfs]=$work/proxyfs-memory ;;
+    *) echo "bench: unknown target $1" >&2; exit 1 ;;
+  esac
+}
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# The smallfiles workload and the tar tree are built once.
+gcc -O2 -o "$work/smallfiles" scripts/bench/smallfiles.c
+make_tree() {
+  local root=$work/data/tree
+  mkdir -p "$root"
+  # 10,000+ files in nested directories, sizes 0..16 KiB, deterministic.
+  awk -v files="$FILES" -v root="$root" 'BEGIN {
+    srand(42);
+    for (i = 0; i < files; i++) {
+      d = sprintf("%s/a%02d/b%02d", root, i % 37, i % 11);
+      if (!(d in made)) { system("mkdir -p " d); made[d] = 1 }
+      printf "%s/f%05d %d\n", d, i, int(rand() * 16384);
+    }
+  }' | while read -r f size; do head -c "$size" /dev/urandom > "$f"; done
+  tar cf "$work/data/tree.tar" -C "$work/data" tree
+  rm -rf "$root"
+}
+
+declare -A RESULT
+record() { RESULT["$1|$2"]=$3; }
+
+fio_run() { # target dir name rw bs size extra...
+  local dir=$1 rw=$2 bs=$3 size=$4; shift 4
+  fio --name=bench --directory="$dir" --rw="$rw" --bs="$bs" --size="$size" --ioengine=psync --minimal "$@" 2>/dev/null
+}
+
+run_workloads() {
+  local t=$1 dir=${DIR[$1]}
+  for w in $ONLY; do
+    case $w in
+      seqwrite)
+        line=$(fio_run "$dir" write 1M "${SEQ_MB}M" --end_fsync=1)
+        record "$t" "seq write MiB/s" "$(awk -F';' '{printf "%.0f", $48/1024}' <<<"$line")" ;;
+      seqread)
+        [ -f "$dir/bench.0.0" ] || fio_run "$dir" write 1M "${SEQ_MB}M" --end_fsync=1 >/dev/null
+        drop_caches
+        line=$(fio_run "$dir" read 1M "${SEQ_MB}M")
+        record "$t" "seq read MiB/s" "$(awk -F';' '{printf "%.0f", $7/1024}' <<<"$line")"
+        rm -f "$dir"/bench.* ;;
+      smallfiles)
+        mkdir -p "$dir/sf"
+        out=$("$work/smallfiles" "$dir/sf" "$FILES" 100 4096)
+        rmdir "$dir/sf"
+        record "$t" "create files/s" "$(awk '$1=="create"{print $4}' <<<"$out")"
+        record "$t" "stat files/s" "$(awk '$1=="stat"{print $4}' <<<"$out")"
+        record "$t" "remove files/s" "$(awk '$1=="remove"{print $4}' <<<"$out")" ;;
+      tar)
+        [ -f "$work/data/tree.tar" ] || make_tree
+        drop_caches
+        mkdir -p "$dir/untar"
+        start=$(date +%s.%N)
+        tar xf "$work/data/tree.tar" -C "$dir/untar"
+        sync -f "$dir/untar"
+        end=$(date +%s.%N)
+        record "$t" "tar xf files/s" "$(awk -v s="$start" -v e="$end" -v n="$FILES" 'BEGIN{printf "%.0f", n/(e-s)}')"
+        rm -rf "$dir/untar" ;;
+      randwrite)
+        line=$(fio_run "$dir" randwrite 4k 256M --runtime="$RAND_SECONDS" --time_based)
+        record "$t" "rand write 4k IOPS" "$(awk -F';' '{printf "%.0f", $49}' <<<"$line")" ;;
+      randread)
+        [ -f "$dir/bench.0.0" ] || fio_run "$dir" write 1M 256M >/dev/null
+        drop_caches
+        line=$(fio_run "$dir" randread 4k 256M --runtime="$RAND_SECONDS" --time_based)
+        record "$t" "rand read 4k IOPS" "$(awk -F';' '{printf "%.0f", $8}' <<<"$line")"
+        rm -f "$dir"/bench.* ;;
+      *) echo "bench: unknown workload $w" >&2; exit 1 ;;
+    esac
+  done
+}
+
+for t in $TARGETS; do
+  setup_target "$t"
+  echo "bench: running on $t (${DIR[$t]})" >&2
+  run_workloads "$t"
+done
+
+metrics=("seq write MiB/s" "seq read MiB/s" "create files/s" "stat files/s" "remove files/s" "tar xf files/s" "rand write 4k IOPS" "rand read 4k IOPS")
+printf '\n%-22s' "workload"; for t in $TARGETS; do printf '%12s' "$t"; done
+for t in $TARGETS; do [ "$t" != proxyfs ] && [[ " $TARGETS " == *" proxyfs "* ]] && printf '%16s' "proxyfs/$t"; done
+printf '\n'
+for m in "${metrics[@]}"; do
+  [ -n "${RESULT["$(awk '{print $1}' <<<"$TARGETS")|$m"]:-}" ] || continue
+  printf '%-22s' "$m"
+  for t in $TARGETS; do printf '%12s' "${RESULT["$t|$m"]:--}"; done
+  for t in $TARGETS; do
+    [ "$t" != proxyfs ] && [[ " $TARGETS " == *" proxyfs "* ]] || continue
+    a=${RESULT["proxyfs|$m"]:-0}; b=${RESULT["$t|$m"]:-0}
+    printf '%16s' "$(awk -v a="$a" -v b="$b" 'BEGIN{ if (b > 0) printf "%.2fx", a/b; else print "-" }')"
+  done
+  printf '\n'
+done

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+
+namespace ProxyFs.Integration.Tests.Support;
+
+/// <summary>Finds the proxyfs executable the tests run: the published bin/proxyfs, or the build output beside the tests.</summary>
+public static class ProxyFsBinary
+{
+    private static readonly Lazy<(string File, string[] Prefix)> Located = new(Locate);
+
+    /// <summary>The checkout the tests come from (where proxyfs.sln is), found from the current directory.</summary>
+    public static string RepositoryRoot => FindRoot();
+
+    private static string FindRoot()
+    {
+        string? dir = Directory.GetCurrentDirectory();
+        while (dir is not null && !File.Exists(Path.Combine(dir, "proxyfs.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+        return dir ?? throw new InvalidOperationException("cannot find the repository root (proxyfs.sln) above " + Directory.GetCurrentDirectory());
+    }
+
+    private static (string, string[]) Locate()
+    {
+        if (Environment.GetEnvironmentVariable("PROXYFS_BINARY") is { Length: > 0 } explicitPath)
+        {
+            return (explicitPath, []);
+        }
+        string beside = Path.Combine(AppContext.BaseDirectory, "proxyfs.dll");
+        if (File.Exists(beside))
+        {
+            // The build output of the referenced host project: always current with the code under test.
+            return ("dotnet", [beside]);
+        }
+        return (Path.Combine(RepositoryRoot, "bin", "proxyfs"), []);
+    }
+
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        (string file, string[] prefix) = Located.Value;
+        var psi = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string a in prefix)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return psi;
+    }
+
+    /// <summary>Runs proxyfs to completion (killed after <paramref name="timeout"/>) and returns exit code and output.</summary>
+    public static CommandResult Run(TimeSpan timeout, params string[] args)
+    {
+        ProcessStartInfo psi = StartInfo(args);
+        // A detached daemon would inherit the redirected pipes and keep them open; it redirects its own stdio,
+        // but reading to the end must still not wait for it: read until the command itself exits.
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"proxyfs {string.Join(' ', args)} did not finish within {timeout}");
+        }
+        Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
+        return new CommandResult(p.ExitCode, stdout.IsCompleted ? stdout.Result : "", stderr.IsCompleted ? stderr.Result : "");
+    }
+}
+
+public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}; stdout: {Stdout.Trim()}; stderr: {Stderr.Trim()}";
+}
