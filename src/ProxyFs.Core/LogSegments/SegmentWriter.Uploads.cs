@@ -246,12 +246,12 @@ public sealed partial class SegmentWriter
         }
         // From here readers go to the store, where the object now is.
         _inMemory.TryRemove(new KeyValuePair<ulong, InMemorySegment>(segment.Nonce, segment));
+        ReleaseRoom(segment.Length);
         lock (_lock)
         {
             _pending.Remove(segment.Sequence);
             CompleteWaitersLocked();
         }
-        ReleaseRoom(segment.Length);
         segment.Release();
     }
 

@@ -41,6 +41,7 @@ public sealed partial class SegmentWriter : IAsyncDisposable
     private InMemorySegment? _open;
     private long _nextSequence = 1;
     private long _dirtyBytes;
+    private int _appendsWaiting;
 
     /// <summary>
     /// A writer for the volume <paramref name="volumeId"/> (1 to 1,024 bytes, written into every segment header) that
@@ -86,6 +87,9 @@ public sealed partial class SegmentWriter : IAsyncDisposable
 
     /// <summary>Appended bytes not yet durable (what backpressure limits).</summary>
     public long BytesWaiting => Interlocked.Read(ref _dirtyBytes);
+
+    /// <summary>Appends blocked by backpressure right now.</summary>
+    public int AppendsWaiting => Volatile.Read(ref _appendsWaiting);
 
     /// <summary>The nonces of the segments whose upload failed for good (readable from memory).</summary>
     public IReadOnlyList<ulong> FailedSegments
@@ -246,6 +250,7 @@ public sealed partial class SegmentWriter : IAsyncDisposable
                 return;
             }
             long start = _time.GetTimestamp();
+            _appendsWaiting++;
             try
             {
                 while (_dirtyBytes + bytes > _options.MaxDirtyBytes && _dirtyBytes > 0)
@@ -258,6 +263,7 @@ public sealed partial class SegmentWriter : IAsyncDisposable
             }
             finally
             {
+                _appendsWaiting--;
                 Metrics.RecordBackpressure(_time.GetElapsedTime(start));
             }
         }
