@@ -47,7 +47,7 @@ public class SegmentReaderTests
         Assert.All(back, b => Assert.Equal(0, b)); // nothing of the damaged line reached the caller
         Assert.Equal(1, reader.Metrics.CorruptSegmentErrors);
         Assert.Equal(2, reader.Metrics.ChecksumMismatches); // read twice before giving up
-        Assert.False(cache.Contains(new Cache.LineKey(1, 1)));
+        Assert.False(cache.Contains(new ProxyFs.Core.Cache.LineKey(1, 1)));
 
         // The same read fails again (nothing wrong was cached); lines 0 and 2 are fine.
         Assert.Throws<SegmentCorruptException>(() => reader.Read(1, 65_536, new byte[10]));
