@@ -30,8 +30,12 @@ internal sealed class CacheLine(LineKey key, bool prefetched, BufferPool pool) :
     /// <summary>Filled by read-ahead rather than by a reader.</summary>
     public bool Prefetched { get; } = prefetched;
 
-    /// <summary>Completes when the line is filled (or faults with why it could not be).</summary>
-    public TaskCompletionSource Filled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Completes when the line is filled (or faults with why it could not be). Its waiters are readers blocked in
+    /// <c>Wait</c>, woken inline by the filling thread (never by a work item queued behind read-ahead fills); it is
+    /// completed outside every lock.
+    /// </summary>
+    public TaskCompletionSource Filled { get; } = new();
 
     /// <summary>The bytes (set before <see cref="Ready"/>).</summary>
     public byte[]? Buffer;

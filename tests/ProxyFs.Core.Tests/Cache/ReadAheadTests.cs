@@ -150,4 +150,36 @@ public class ReadAheadTests
         Assert.True(m.ReadAheadBytesFetched <= 2L * 2 * (1 << 20), $"read-ahead fetched {m.ReadAheadBytesFetched}"); // at most a stray pair of adjacent reads
         Assert.Equal(m.BytesFetched - m.ReadAheadBytesFetched, (long)m.Misses * LineSize);
     }
+
+    [Fact]
+    public async Task Prefetch_never_waits_for_the_store_and_a_read_of_another_line_is_not_held_by_it()
+    {
+        const int LineSize = 64 << 10;
+        await using var inner = new MemoryObjectStore();
+        byte[] data = TestBytes.Make(8, 8 * LineSize);
+        var options = SegmentWriterTests.Small() with { MaxFlushSize = data.Length, MaxDirtyBytes = 2L * data.Length };
+        await using (var writer = new SegmentWriter(inner, new CountingNonceSource(), SegmentWriterTests.VolumeId, options))
+        {
+            writer.Append(data);
+            await writer.FlushAsync();
+        }
+        var store = new ProbeStore(inner);
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * LineSize, LineSize = LineSize });
+        using var volume = cache.RegisterVolume("v");
+        using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
+        byte[] back = new byte[100];
+        reader.Read(1, 0, back); // footer known, line 0 cached
+        store.Gets.Close();
+        reader.Prefetch(1, LineSize, 4 * LineSize); // returns although every GET is held
+        Eventually.True(() => store.GetsWaiting == 4, "four read-ahead fills wait at the store");
+        reader.Read(1, 10, back); // a cached line: served at once
+        Assert.Equal(data.AsSpan(10, 100).ToArray(), back);
+        store.Gets.Open();
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        reader.Read(1, (4 * LineSize) + 5, back);
+        Assert.Equal(data.AsSpan((4 * LineSize) + 5, 100).ToArray(), back);
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.Equal(4L * LineSize, m.ReadAheadBytesFetched);
+        Assert.Equal(1, m.Misses);
+    }
 }
