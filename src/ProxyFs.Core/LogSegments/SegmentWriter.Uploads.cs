@@ -63,7 +63,7 @@ public sealed partial class SegmentWriter
                 _failed.Clear();
             }
         }
-        return WaitDurableAsync(null, cancellationToken);
+        return WaitDurableAsync(FlushReason.Explicit, cancellationToken);
     }
 
     /// <summary>Closes the writer (<see cref="CloseAsync"/>); throws when bytes could not be made durable.</summary>
