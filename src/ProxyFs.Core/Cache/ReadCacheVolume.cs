@@ -1,0 +1,426 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+
+namespace ProxyFs.Core.Cache;
+
+/// <summary>
+/// One volume's part of the <see cref="ReadCache"/>: its lines, kept within its share of the budget (budget × weight /
+/// Σ weights) by a segmented LRU that a scan cannot flush.
+/// </summary>
+/// <remarks>
+/// <para><b>Hits take no lock</b>: a concurrent dictionary lookup, a reference count around the copy, and a few
+/// interlocked bits. Misses on one line are served by one fill (single-flight): the first reader inserts the empty line
+/// and fills it, later ones wait for that fill; readers of other lines are not blocked. Insertion and eviction take the
+/// volume's lock (at miss rate, not hit rate).</para>
+/// <para><b>Eviction</b>: new lines enter the probation list; the protected list holds lines re-used after their first
+/// use, up to <see cref="ReadCacheOptions.ProtectedFraction"/> of the share. Victims come from the old end of probation;
+/// a victim marked <see cref="CacheLine.Referenced"/> is promoted instead; when protected is over its size, its oldest
+/// unreferenced lines are demoted to probation (CLOCK second chance for referenced ones). A sequential pass never marks
+/// a line (each read starts where the previous one ended, or touches new sub-blocks), so a scan, however long, only
+/// cycles through probation.</para>
+/// </remarks>
+public sealed class ReadCacheVolume : IDisposable
+{
+    private readonly ReadCache _cache;
+    private readonly ConcurrentDictionary<LineKey, CacheLine> _lines = new();
+    private readonly Lock _lock = new();
+    private readonly LineList _probation = new(LineQueue.Probation);
+    private readonly LineList _protected = new(LineQueue.Protected);
+    private readonly int _subBlockShift;
+    private long _share;
+    private bool _disposed;
+
+    internal ReadCacheVolume(ReadCache cache, string name, double weight)
+    {
+        _cache = cache;
+        Name = name;
+        Weight = weight;
+        _subBlockShift = BitOperations.Log2((uint)cache.LineSize) - 6;
+        Metrics = new ReadCacheVolumeMetrics(name);
+    }
+
+    /// <summary>The volume's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The volume's weight.</summary>
+    public double Weight { get; private set; }
+
+    /// <summary>The cache this volume is part of.</summary>
+    public ReadCache Cache => _cache;
+
+    /// <summary>Bytes per line.</summary>
+    public int LineSize => _cache.LineSize;
+
+    /// <summary>The volume's share of the budget in bytes.</summary>
+    public long ShareBytes => Interlocked.Read(ref _share);
+
+    /// <summary>Bytes of the lines held now.</summary>
+    public long OccupancyBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _probation.Bytes + _protected.Bytes;
+            }
+        }
+    }
+
+    /// <summary>The counters.</summary>
+    public ReadCacheVolumeMetrics Metrics { get; }
+
+    /// <summary>Changes the weight; every volume's share is recomputed (and over-full volumes evict).</summary>
+    public void SetWeight(double weight)
+    {
+        ReadCache.ValidateWeight(weight);
+        Weight = weight;
+        _cache.Rebalance();
+    }
+
+    /// <summary>True when line <paramref name="key"/> is held and filled.</summary>
+    public bool Contains(LineKey key) => _lines.TryGetValue(key, out var line) && line.Ready;
+
+    /// <summary>
+    /// Copies bytes of line <paramref name="key"/> from <paramref name="offset"/> into <paramref name="destination"/>
+    /// (which must not cross the line's end), filling the line from <paramref name="source"/> on a miss (blocking this
+    /// thread). Returns the bytes copied: fewer than asked only when the line is shorter (the segment ends).
+    /// </summary>
+    public int Read(LineKey key, int offset, Span<byte> destination, ICacheLineSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (offset < 0 || offset + destination.Length > LineSize || destination.IsEmpty)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + destination.Length}) is not a non-empty range of a {LineSize}-byte line");
+        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        bool joinedPrefetch = false;
+        while (true)
+        {
+            if (_lines.TryGetValue(key, out var line))
+            {
+                bool waited = false;
+                if (!line.Ready)
+                {
+                    waited = true;
+                    try
+                    {
+                        line.Filled.Task.GetAwaiter().GetResult();
+                    }
+                    catch (Exception) when (line.Prefetched && !joinedPrefetch)
+                    {
+                        // A read-ahead fill this read did not start failed: try once more with a fill of its own, which
+                        // reports its own error.
+                        joinedPrefetch = true;
+                        continue;
+                    }
+                }
+                if (!line.TryAcquire())
+                {
+                    continue;
+                }
+                int copied;
+                try
+                {
+                    copied = CopyOut(line, offset, destination);
+                }
+                finally
+                {
+                    line.Release();
+                }
+                OnUse(line, offset, copied, waited ? Access.JoinedFill : Access.Hit);
+                return copied;
+            }
+            var mine = new CacheLine(key, prefetched: false, _cache.Pool);
+            if (!_lines.TryAdd(key, mine))
+            {
+                continue;
+            }
+            mine.TryAcquire();
+            try
+            {
+                FillAsync(mine, source, prefetch: false).GetAwaiter().GetResult();
+                int copied = CopyOut(mine, offset, destination);
+                OnUse(mine, offset, copied, Access.Miss);
+                return copied;
+            }
+            finally
+            {
+                mine.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts filling line <paramref name="key"/> in the background when it is not held or being filled, and returns at
+    /// once (the caller never waits for it). False when nothing was started: already there, or too many read-ahead fills
+    /// in flight (counted as dropped). A failed read-ahead fill is counted and leaves nothing behind.
+    /// </summary>
+    public bool Prefetch(LineKey key, ICacheLineSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (_disposed || _lines.ContainsKey(key))
+        {
+            return false;
+        }
+        if (!_cache.TryStartPrefetch())
+        {
+            Metrics.RecordReadAheadDropped();
+            return false;
+        }
+        var line = new CacheLine(key, prefetched: true, _cache.Pool);
+        if (!_lines.TryAdd(key, line))
+        {
+            _cache.EndPrefetch();
+            return false;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await FillAsync(line, source, prefetch: true).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Metrics.RecordReadAheadError(e);
+            }
+            finally
+            {
+                _cache.EndPrefetch();
+            }
+        });
+        return true;
+    }
+
+    /// <summary>Drops every line of <paramref name="segment"/> (e.g. after the segment was deleted).</summary>
+    public void Invalidate(ulong segment)
+    {
+        lock (_lock)
+        {
+            foreach (var (key, line) in _lines)
+            {
+                if (key.Segment == segment && line.Ready && line.Queue != LineQueue.None)
+                {
+                    EvictLocked(line);
+                }
+            }
+        }
+    }
+
+    /// <summary>Leaves the cache: drops every line and gives the share back to the other volumes.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            while (_probation.Tail is { } p)
+            {
+                EvictLocked(p);
+            }
+            while (_protected.Tail is { } q)
+            {
+                EvictLocked(q);
+            }
+        }
+        _cache.Unregister(this);
+    }
+
+    /// <summary>Sets the share and evicts down to it.</summary>
+    internal void SetShare(long share)
+    {
+        lock (_lock)
+        {
+            Interlocked.Exchange(ref _share, share);
+            EvictToShareLocked();
+        }
+    }
+
+    internal ReadCacheVolumeMetricsSnapshot Snapshot()
+    {
+        lock (_lock)
+        {
+            return Metrics.Snapshot(Weight, ShareBytes, _probation.Bytes + _protected.Bytes, _protected.Bytes, _probation.Count + _protected.Count);
+        }
+    }
+
+    private enum Access
+    {
+        Hit,
+        JoinedFill,
+        Miss,
+    }
+
+    private int CopyOut(CacheLine line, int offset, Span<byte> destination)
+    {
+        int n = Math.Max(0, Math.Min(destination.Length, line.Length - offset));
+        line.Buffer.AsSpan(offset, n).CopyTo(destination);
+        return n;
+    }
+
+    private void OnUse(CacheLine line, int offset, int length, Access access)
+    {
+        switch (access)
+        {
+            case Access.Hit:
+                Metrics.RecordHit(length);
+                break;
+            case Access.JoinedFill:
+                Metrics.RecordJoinedFill(length);
+                break;
+            default:
+                Metrics.RecordMiss(length);
+                break;
+        }
+        if (line.Prefetched && Interlocked.Exchange(ref line.PrefetchUsed, 1) == 0)
+        {
+            Metrics.RecordReadAheadUsed(line.Length);
+        }
+        if (length == 0)
+        {
+            return;
+        }
+        int first = offset >> _subBlockShift;
+        int last = (offset + length - 1) >> _subBlockShift;
+        long mask = (long)((ulong.MaxValue >> (63 - (last - first))) << first);
+        long before = Interlocked.Or(ref line.Touched, mask);
+        int previousEnd = Interlocked.Exchange(ref line.LastEnd, offset + length);
+        if ((before & mask) != 0 && offset != previousEnd && !line.Referenced)
+        {
+            line.Referenced = true;
+        }
+    }
+
+    private async Task FillAsync(CacheLine line, ICacheLineSource source, bool prefetch)
+    {
+        byte[] buffer = _cache.Pool.Rent();
+        int length;
+        try
+        {
+            length = await source.FillLineAsync(line.Key.Segment, line.Key.Line, buffer, CancellationToken.None).ConfigureAwait(false);
+            if (length < 1 || length > buffer.Length)
+            {
+                throw new InvalidOperationException($"the line source gave {length} bytes for {line.Key}, not 1 to {buffer.Length}");
+            }
+        }
+        catch (Exception e)
+        {
+            _cache.Pool.Return(buffer);
+            _lines.TryRemove(new KeyValuePair<LineKey, CacheLine>(line.Key, line));
+            line.Filled.TrySetException(e);
+            _ = line.Filled.Task.Exception; // observed here; the readers that waited get it from the task
+            line.Release();
+            throw;
+        }
+        if (length < buffer.Length / 2)
+        {
+            // A short last line of a segment: keep only its bytes, not a whole line buffer.
+            byte[] exact = GC.AllocateUninitializedArray<byte>(length);
+            buffer.AsSpan(0, length).CopyTo(exact);
+            _cache.Pool.Return(buffer);
+            buffer = exact;
+        }
+        line.Buffer = buffer;
+        line.Length = length;
+        Metrics.RecordFetched(length, prefetch);
+        lock (_lock)
+        {
+            line.Ready = true;
+            if (_disposed)
+            {
+                _lines.TryRemove(new KeyValuePair<LineKey, CacheLine>(line.Key, line));
+                line.Release();
+            }
+            else
+            {
+                _probation.AddFirst(line);
+                EvictToShareLocked();
+            }
+        }
+        line.Filled.TrySetResult();
+    }
+
+    private void EvictToShareLocked()
+    {
+        long share = Interlocked.Read(ref _share);
+        while (_probation.Bytes + _protected.Bytes > share)
+        {
+            if (!EvictOneLocked(share))
+            {
+                break;
+            }
+        }
+    }
+
+    private bool EvictOneLocked(long share)
+    {
+        long protectedTarget = (long)(share * _cache.Options.ProtectedFraction);
+        // Keep protected within its size: demote its oldest unreferenced lines, give referenced ones a second chance.
+        int budget = _protected.Count;
+        while (_protected.Bytes > protectedTarget && _protected.Tail is { } old && budget-- > 0)
+        {
+            _protected.Remove(old);
+            if (old.Referenced)
+            {
+                old.Referenced = false;
+                _protected.AddFirst(old);
+            }
+            else
+            {
+                _probation.AddFirst(old);
+                Metrics.RecordDemotion();
+            }
+        }
+        // Take the oldest probation line, unless it was re-used: then promote it.
+        while (_probation.Tail is { } victim)
+        {
+            if (victim.Referenced && protectedTarget > 0)
+            {
+                victim.Referenced = false;
+                _probation.Remove(victim);
+                _protected.AddFirst(victim);
+                Metrics.RecordPromotion();
+                continue;
+            }
+            EvictLocked(victim);
+            return true;
+        }
+        // Probation is empty: CLOCK over protected.
+        budget = _protected.Count + 1;
+        while (_protected.Tail is { } old && budget-- > 0)
+        {
+            if (old.Referenced)
+            {
+                old.Referenced = false;
+                _protected.Remove(old);
+                _protected.AddFirst(old);
+                continue;
+            }
+            EvictLocked(old);
+            return true;
+        }
+        if (_protected.Tail is { } last)
+        {
+            EvictLocked(last);
+            return true;
+        }
+        return false;
+    }
+
+    private void EvictLocked(CacheLine line)
+    {
+        if (line.Queue == LineQueue.Probation)
+        {
+            _probation.Remove(line);
+        }
+        else if (line.Queue == LineQueue.Protected)
+        {
+            _protected.Remove(line);
+        }
+        _lines.TryRemove(new KeyValuePair<LineKey, CacheLine>(line.Key, line));
+        Metrics.RecordEviction(line.Prefetched && Volatile.Read(ref line.PrefetchUsed) == 0 ? line.Length : 0);
+        line.Release();
+    }
+}

@@ -1,0 +1,185 @@
+using ProxyFs.Core.Cache;
+using ProxyFs.Core.LogSegments;
+using ProxyFs.Core.Tests.LogSegments;
+using ProxyFs.ObjectStore.Memory;
+
+namespace ProxyFs.Core.Tests.Cache;
+
+public class ReadAheadTests
+{
+    private const long MiB = 1 << 20;
+
+    [Fact]
+    public void Sequential_reads_open_a_window_that_doubles_up_to_the_maximum()
+    {
+        var state = new ReadAheadState(new ReadAheadOptions { InitialWindow = 2 * MiB, MaxWindow = 8 * MiB });
+        Assert.Equal(new PrefetchRange(128 << 10, 2 * MiB), state.OnRead(0, 128 << 10)); // a read at the start is sequential
+        long offset = 128 << 10;
+        var asked = new List<PrefetchRange>();
+        while (offset < 64 * MiB)
+        {
+            var range = state.OnRead(offset, 128 << 10);
+            if (!range.IsEmpty)
+            {
+                asked.Add(range);
+            }
+            offset += 128 << 10;
+        }
+        // Each stretch is asked when less than half a window is left ahead, starts where the previous one ended, and
+        // reaches one (doubled) window past the reader: 4 MiB, then 8 MiB at most.
+        Assert.Equal((2 * MiB) + (128 << 10), asked[0].Offset);
+        Assert.Equal((1 * MiB) + (256 << 10) + (4 * MiB), asked[0].End);
+        for (int i = 1; i < asked.Count; i++)
+        {
+            Assert.Equal(asked[i - 1].End, asked[i].Offset);
+            Assert.InRange(asked[i].Length, 1, 8 * MiB);
+        }
+        Assert.Equal(8 * MiB, state.Window);
+        long fetchedTo = asked[^1].End;
+        Assert.InRange(fetchedTo - offset, 0, 8 * MiB);
+    }
+
+    [Fact]
+    public void Random_reads_fetch_nothing_and_sequential_reads_start_it_again()
+    {
+        var state = new ReadAheadState();
+        Assert.False(state.OnRead(0, 4096).IsEmpty);
+        Assert.True(state.OnRead(50 * MiB, 4096).IsEmpty); // a jump: random
+        Assert.Equal(0, state.Window);
+        Assert.True(state.OnRead(7 * MiB, 4096).IsEmpty);
+        Assert.True(state.OnRead(3 * MiB, 4096).IsEmpty);
+        var again = state.OnRead((3 * MiB) + 4096, 4096); // continues the previous read: sequential again
+        Assert.Equal(new PrefetchRange((3 * MiB) + 8192, 2 * MiB), again);
+    }
+
+    [Fact]
+    public void Reads_slightly_out_of_order_still_count_as_sequential()
+    {
+        var state = new ReadAheadState(new ReadAheadOptions { SequentialSlack = 256 << 10 });
+        state.OnRead(0, 128 << 10);
+        Assert.True(state.OnRead(256 << 10, 128 << 10).IsEmpty); // arrived before [128K, 256K)
+        Assert.True(state.OnRead(128 << 10, 128 << 10).IsEmpty);
+        Assert.True(state.Window > 0);
+    }
+
+    [Fact]
+    public void The_tracker_keeps_one_state_per_file_and_forgets_the_oldest()
+    {
+        var tracker = new ReadAheadTracker(new ReadAheadOptions { MaxTrackedFiles = 8 });
+        Assert.False(tracker.OnRead(1, 0, 4096).IsEmpty);
+        Assert.False(tracker.OnRead(2, 0, 4096).IsEmpty);
+        Assert.True(tracker.OnRead(1, 4096, 4096).IsEmpty); // file 1's window is still ahead
+        Assert.True(tracker.OnRead(2, 10 * MiB, 4096).IsEmpty); // file 2 jumps: random; file 1 unaffected
+        for (ulong f = 10; f < 30; f++)
+        {
+            tracker.OnRead(f, 0, 1);
+        }
+        Assert.InRange(tracker.Count, 1, 9);
+        tracker.Forget(29);
+        Assert.InRange(tracker.Count, 0, 8);
+    }
+
+    [Fact]
+    public async Task Sequential_reads_of_a_large_segment_fill_later_lines_in_the_background()
+    {
+        const int LineSize = 64 << 10;
+        await using var store = new MemoryObjectStore();
+        byte[] data = TestBytes.Make(5, 32 * LineSize);
+        var options = SegmentWriterTests.Small() with { MaxFlushSize = data.Length, MaxDirtyBytes = 2L * data.Length };
+        await using (var writer = new SegmentWriter(store, new CountingNonceSource(), SegmentWriterTests.VolumeId, options))
+        {
+            writer.Append(data);
+            await writer.FlushAsync();
+        }
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * LineSize, LineSize = LineSize });
+        using var volume = cache.RegisterVolume("v");
+        using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
+        var tracker = new ReadAheadTracker(new ReadAheadOptions { InitialWindow = 2 * LineSize, MaxWindow = 8 * LineSize });
+
+        byte[] back = new byte[16 << 10];
+        for (long offset = 0; offset < data.Length; offset += back.Length)
+        {
+            var ahead = tracker.OnRead(1, offset, back.Length);
+            reader.Read(1, offset, back);
+            Assert.True(data.AsSpan((int)offset, back.Length).SequenceEqual(back));
+            if (!ahead.IsEmpty)
+            {
+                reader.Prefetch(1, ahead.Offset, ahead.Length); // the file is the segment here: file offset = segment offset
+            }
+        }
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.Equal(1, m.Misses); // only the first line was read on demand
+        Assert.Equal(31L * LineSize, m.ReadAheadBytesFetched);
+        Assert.Equal(31L * LineSize, m.ReadAheadBytesUsed);
+        Assert.Equal(32L * LineSize, m.BytesFetched);
+        Assert.Equal(0, m.ReadAheadErrors);
+    }
+
+    [Fact]
+    public async Task Random_reads_of_a_segment_fetch_nothing_ahead()
+    {
+        const int LineSize = 64 << 10;
+        await using var store = new MemoryObjectStore();
+        byte[] data = TestBytes.Make(6, 32 * LineSize);
+        var options = SegmentWriterTests.Small() with { MaxFlushSize = data.Length, MaxDirtyBytes = 2L * data.Length };
+        await using (var writer = new SegmentWriter(store, new CountingNonceSource(), SegmentWriterTests.VolumeId, options))
+        {
+            writer.Append(data);
+            await writer.FlushAsync();
+        }
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * LineSize, LineSize = LineSize });
+        using var volume = cache.RegisterVolume("v");
+        using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
+        var tracker = new ReadAheadTracker();
+        var random = new Random(3);
+        byte[] back = new byte[4096];
+        for (int i = 0; i < 200; i++)
+        {
+            long offset = 4096L * random.Next(1, (data.Length / 4096) - 1);
+            var ahead = tracker.OnRead(1, offset, back.Length);
+            if (!ahead.IsEmpty)
+            {
+                reader.Prefetch(1, ahead.Offset, ahead.Length);
+            }
+            reader.Read(1, offset, back);
+            Assert.True(data.AsSpan((int)offset, back.Length).SequenceEqual(back));
+        }
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.True(m.ReadAheadBytesFetched <= 2L * 2 * (1 << 20), $"read-ahead fetched {m.ReadAheadBytesFetched}"); // at most a stray pair of adjacent reads
+        Assert.Equal(m.BytesFetched - m.ReadAheadBytesFetched, (long)m.Misses * LineSize);
+    }
+
+    [Fact]
+    public async Task Prefetch_never_waits_for_the_store_and_a_read_of_another_line_is_not_held_by_it()
+    {
+        const int LineSize = 64 << 10;
+        await using var inner = new MemoryObjectStore();
+        byte[] data = TestBytes.Make(8, 8 * LineSize);
+        var options = SegmentWriterTests.Small() with { MaxFlushSize = data.Length, MaxDirtyBytes = 2L * data.Length };
+        await using (var writer = new SegmentWriter(inner, new CountingNonceSource(), SegmentWriterTests.VolumeId, options))
+        {
+            writer.Append(data);
+            await writer.FlushAsync();
+        }
+        var store = new ProbeStore(inner);
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * LineSize, LineSize = LineSize });
+        using var volume = cache.RegisterVolume("v");
+        using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
+        byte[] back = new byte[100];
+        reader.Read(1, 0, back); // footer known, line 0 cached
+        store.Gets.Close();
+        reader.Prefetch(1, LineSize, 4 * LineSize); // returns although every GET is held
+        Eventually.True(() => store.GetsWaiting == 4, "four read-ahead fills wait at the store");
+        reader.Read(1, 10, back); // a cached line: served at once
+        Assert.Equal(data.AsSpan(10, 100).ToArray(), back);
+        store.Gets.Open();
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        reader.Read(1, (4 * LineSize) + 5, back);
+        Assert.Equal(data.AsSpan((4 * LineSize) + 5, 100).ToArray(), back);
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.Equal(4L * LineSize, m.ReadAheadBytesFetched);
+        Assert.Equal(1, m.Misses);
+    }
+}
