@@ -368,29 +368,29 @@ public sealed partial class HeadHunterTree
                 }
                 return Outcome.Continue;
             case LeafNode leaf:
-            {
-                var index = FloorIndex(leaf.Search(key), exactOnly);
-                if (index < 0)
                 {
-                    return Outcome.Continue;
-                }
-                var entry = leaf.Entries[index];
-                if (entry.Value is { } inlineValue)
-                {
-                    value = (byte[])inlineValue.Clone();
-                }
-                else
-                {
-                    var blob = Resolve(entry.Blob, context);
-                    if (blob is null)
+                    var index = FloorIndex(leaf.Search(key), exactOnly);
+                    if (index < 0)
                     {
-                        return Outcome.Miss;
+                        return Outcome.Continue;
                     }
-                    value = BlobData(blob, entry.Blob).ToArray();
+                    var entry = leaf.Entries[index];
+                    if (entry.Value is { } inlineValue)
+                    {
+                        value = (byte[])inlineValue.Clone();
+                    }
+                    else
+                    {
+                        var blob = Resolve(entry.Blob, context);
+                        if (blob is null)
+                        {
+                            return Outcome.Miss;
+                        }
+                        value = BlobData(blob, entry.Blob).ToArray();
+                    }
+                    foundKey = exactOnly ? null : (byte[])entry.Key.Clone();
+                    return Outcome.Stopped;
                 }
-                foundKey = exactOnly ? null : (byte[])entry.Key.Clone();
-                return Outcome.Stopped;
-            }
         }
         var record = Resolve(reference.Address, context);
         if (record is null)
