@@ -37,6 +37,10 @@ internal static class TreeTestKit
     public static List<(byte[] Key, byte[] Value)> All(HeadHunterTree tree) =>
         tree.Enumerate().Select(e => (e.Key, e.Value)).ToList();
 
+    /// <summary>Entries as "KEYHEX=VALUEHEX" strings, so collections compare by content.</summary>
+    public static List<string> Hex(IEnumerable<(byte[] Key, byte[] Value)> entries) =>
+        entries.Select(e => Convert.ToHexString(e.Key) + "=" + Convert.ToHexString(e.Value)).ToList();
+
     public static HeadHunterOptions SmallPages(long cacheBudget = 64L * 1024 * 1024) =>
         new() { PageSize = 4096, CacheBudgetBytes = cacheBudget };
 }
