@@ -35,6 +35,9 @@ internal sealed class MemoryPageStore : IPageSource
         return segment[start..end];
     }
 
+    /// <summary>A nonce never used before in this store (the volume reserves these in batches).</summary>
+    public ulong NextNonce() => Interlocked.Increment(ref _nextNonce) - 1;
+
     public void Store(HeadHunterCheckpoint checkpoint)
     {
         if (!checkpoint.IsEmpty)
@@ -47,7 +50,7 @@ internal sealed class MemoryPageStore : IPageSource
     /// <summary>Begin, store, complete: one full checkpoint. Returns it for its accounting.</summary>
     public HeadHunterCheckpoint Checkpoint(HeadHunterTree tree)
     {
-        var checkpoint = tree.BeginCheckpoint(_nextNonce++);
+        var checkpoint = tree.BeginCheckpoint(NextNonce());
         Store(checkpoint);
         tree.CompleteCheckpoint(checkpoint);
         return checkpoint;
