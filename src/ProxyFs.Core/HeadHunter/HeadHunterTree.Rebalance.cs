@@ -7,7 +7,15 @@ public sealed partial class HeadHunterTree
     /// split, a node under a quarter page (or an internal node with one child) is merged with a sibling or
     /// rebalanced with it, and the root grows or shrinks a level as needed. Stops at the first level that is fine.
     /// </summary>
-    private void Rebalance(Node node, List<(InternalNode Parent, int Index)> path, ReadContext context)
+    /// <param name="appended">
+    /// The change added the last entry of <paramref name="node"/>: ascending inserts (new inode numbers, file
+    /// extents growing) then split off only the new entry, so pages fill up instead of staying half empty.
+    /// </param>
+    /// <param name="afterInsert">
+    /// The change was a put: only overflow is fixed. (Merging the small right piece of an append split back into
+    /// its full left sibling would undo the packing; small nodes are merged by deletes.)
+    /// </param>
+    private void Rebalance(Node node, List<(InternalNode Parent, int Index)> path, ReadContext context, bool afterInsert, bool appended = false)
     {
         var current = node;
         for (var level = path.Count - 1; level >= 0; level--)
@@ -15,7 +23,13 @@ public sealed partial class HeadHunterTree
             var (parent, index) = path[level];
             if (current.ByteSize > _pageSize)
             {
-                ReplaceChildren(parent, index, 1, SplitToFit(current));
+                var pieces = SplitToFit(current, appended);
+                appended = appended && index == parent.Count - 1;
+                ReplaceChildren(parent, index, 1, pieces);
+            }
+            else if (afterInsert)
+            {
+                break;
             }
             else if (IsUnderfull(current) && parent.Count > 1)
             {
@@ -24,7 +38,8 @@ public sealed partial class HeadHunterTree
                 var rightNode = EnsureDirtyChild(parent, left + 1, context)!;
                 var merged = Concatenate(leftNode, parent.Keys[left + 1], rightNode);
                 _dirtyPages--;
-                ReplaceChildren(parent, left, 2, SplitToFit(merged));
+                ReplaceChildren(parent, left, 2, SplitToFit(merged, packLeft: false));
+                appended = false;
             }
             else if (!IsUnderfull(current))
             {
@@ -32,17 +47,17 @@ public sealed partial class HeadHunterTree
             }
             current = parent;
         }
-        FixRoot();
+        FixRoot(appended);
     }
 
     private bool IsUnderfull(Node node) => node.ByteSize < _minFill || (node is InternalNode && node.Count < 2);
 
     /// <summary>Grows the tree when the root overflowed; shrinks it while the root is an internal node with one child.</summary>
-    private void FixRoot()
+    private void FixRoot(bool appended)
     {
         while (_root.Node is { } root && root.ByteSize > _pageSize)
         {
-            var pieces = SplitToFit(root);
+            var pieces = SplitToFit(root, appended);
             var newRoot = new InternalNode(root.Level + 1, pieces.Nodes.Count);
             for (var i = 0; i < pieces.Nodes.Count; i++)
             {
@@ -81,16 +96,19 @@ public sealed partial class HeadHunterTree
         public List<byte[]> Separators { get; } = [];
     }
 
-    /// <summary>Splits a node into pieces that each fit a page (usually one or two), counting the new dirty nodes.</summary>
-    private Pieces SplitToFit(Node node)
+    /// <summary>
+    /// Splits a node into pieces that each fit a page (usually one or two), counting the new dirty nodes. With
+    /// <paramref name="packLeft"/> the left piece takes all it can hold; otherwise the bytes are balanced.
+    /// </summary>
+    private Pieces SplitToFit(Node node, bool packLeft)
     {
         var pieces = new Pieces();
-        SplitInto(node, pieces);
+        SplitInto(node, pieces, packLeft);
         _dirtyPages += pieces.Nodes.Count - 1;
         return pieces;
     }
 
-    private void SplitInto(Node node, Pieces pieces)
+    private void SplitInto(Node node, Pieces pieces, bool packLeft)
     {
         if (node.ByteSize <= _pageSize)
         {
@@ -101,15 +119,30 @@ public sealed partial class HeadHunterTree
         {
             throw new InvalidOperationException($"a node of one entry ({node.ByteSize} bytes) exceeds the {_pageSize}-byte page");
         }
-        var (left, separator, right) = node is LeafNode leaf ? SplitLeaf(leaf) : SplitInternal((InternalNode)node);
-        SplitInto(left, pieces);
+        var limit = packLeft ? _pageSize - PageFormat.HeaderLength : -1;
+        var (left, separator, right) = node is LeafNode leaf ? SplitLeaf(leaf, limit) : SplitInternal((InternalNode)node, limit);
+        SplitInto(left, pieces, packLeft);
         pieces.Separators.Add(separator);
-        SplitInto(right, pieces);
+        SplitInto(right, pieces, packLeft);
     }
 
-    /// <summary>The index k in 1..n-1 that best balances the bytes of entries [0,k) and [k,n).</summary>
-    private static int BalancedSplitPoint(int count, Func<int, int> entryLength, int total)
+    /// <summary>
+    /// The index k in 1..n-1 that best balances the bytes of entries [0,k) and [k,n); or, when
+    /// <paramref name="packLimit"/> is not negative, the largest k whose entries [0,k) fit in it.
+    /// </summary>
+    private static int SplitPoint(int count, Func<int, int> entryLength, int total, int packLimit)
     {
+        if (packLimit >= 0)
+        {
+            var fill = 0;
+            var k = 0;
+            while (k < count - 1 && fill + entryLength(k) <= packLimit)
+            {
+                fill += entryLength(k);
+                k++;
+            }
+            return Math.Max(k, 1);
+        }
         var best = 1;
         var bestMax = int.MaxValue;
         var prefix = 0;
@@ -130,10 +163,10 @@ public sealed partial class HeadHunterTree
         return best;
     }
 
-    private (Node Left, byte[] Separator, Node Right) SplitLeaf(LeafNode leaf)
+    private (Node Left, byte[] Separator, Node Right) SplitLeaf(LeafNode leaf, int packLimit)
     {
         var entries = leaf.Entries;
-        var k = BalancedSplitPoint(entries.Count, i => leaf.EntryLength(entries[i]), leaf.ByteSize - PageFormat.HeaderLength);
+        var k = SplitPoint(entries.Count, i => leaf.EntryLength(entries[i]), leaf.ByteSize - PageFormat.HeaderLength, packLimit);
         var left = new LeafNode(_maxInline, k);
         left.AddRange(entries, 0, k);
         var right = new LeafNode(_maxInline, entries.Count - k);
@@ -141,11 +174,16 @@ public sealed partial class HeadHunterTree
         return (left, ShortestSeparator(entries[k - 1].Key, entries[k].Key), right);
     }
 
-    private static (Node Left, byte[] Separator, Node Right) SplitInternal(InternalNode node)
+    private static (Node Left, byte[] Separator, Node Right) SplitInternal(InternalNode node, int packLimit)
     {
         var keys = node.Keys;
-        var k = BalancedSplitPoint(
-            node.Count, i => PageFormat.SlotLength + PageFormat.InternalEntryLength(keys[i].Length), node.ByteSize - PageFormat.HeaderLength);
+        var k = SplitPoint(
+            node.Count, i => PageFormat.SlotLength + PageFormat.InternalEntryLength(keys[i].Length), node.ByteSize - PageFormat.HeaderLength, packLimit);
+        if (packLimit >= 0 && node.Count >= 3)
+        {
+            // An internal node with one child is degenerate: leave the right piece two.
+            k = Math.Min(k, node.Count - 2);
+        }
         var left = new InternalNode(node.Level, k);
         for (var i = 0; i < k; i++)
         {

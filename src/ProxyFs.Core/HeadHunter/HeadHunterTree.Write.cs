@@ -32,10 +32,11 @@ public sealed partial class HeadHunterTree
                     }
                     else
                     {
-                        leaf.Insert(~index, entry);
+                        index = ~index;
+                        leaf.Insert(index, entry);
                     }
                     context.LoadUnderLock = true;
-                    Rebalance(leaf, path, context);
+                    Rebalance(leaf, path, context, afterInsert: true, appended: index == leaf.Count - 1);
                     return;
                 }
             }
@@ -96,7 +97,7 @@ public sealed partial class HeadHunterTree
             Supersede(entry.Blob);
         }
         context.LoadUnderLock = true;
-        Rebalance(leaf, path, context);
+        Rebalance(leaf, path, context, afterInsert: false);
         deleted = true;
         return true;
     }

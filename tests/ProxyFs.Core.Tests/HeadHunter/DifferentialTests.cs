@@ -42,7 +42,10 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     private sealed class Run(int seed, ITestOutputHelper output)
     {
         private readonly Random _random = new(seed);
+        private static readonly byte[] SmallestKey = [0];
+        private static readonly byte[] LargestKey = Enumerable.Repeat((byte)0xFF, HeadHunterTree.MaxKeyLength).ToArray();
         private readonly SortedDictionary<byte[], byte[]> _model = new(ByteArrayComparer.Instance);
+        private readonly SortedSet<byte[]> _keys = new(ByteArrayComparer.Instance);
         private readonly MemoryPageStore _store = new();
         private readonly SpaceLedger _ledger = new();
         private HeadHunterTree _tree = null!;
@@ -125,11 +128,12 @@ public sealed class DifferentialTests(ITestOutputHelper output)
 
         private byte[] ExistingOrRandomKey()
         {
-            if (_model.Count > 0 && _random.Next(3) != 0)
+            var probe = RandomKey();
+            if (_keys.Count > 0 && _random.Next(3) != 0)
             {
-                return _model.Keys.ElementAt(_random.Next(_model.Count));
+                return _keys.GetViewBetween(probe, LargestKey).Min ?? _keys.Max!;
             }
-            return RandomKey();
+            return probe;
         }
 
         private void Put()
@@ -145,6 +149,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             _random.NextBytes(value);
             _tree.Put(key, value);
             _model[key] = value;
+            _keys.Add(key);
         }
 
         /// <summary>Many small entries under one random prefix: grows the tree by levels.</summary>
@@ -160,6 +165,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 _random.NextBytes(value);
                 _tree.Put(key, value);
                 _model[key] = value;
+                _keys.Add(key);
             }
         }
 
@@ -167,17 +173,19 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         private void DeleteRange()
         {
             var start = RandomKey();
-            var victims = _model.Keys.Where(k => ByteArrayComparer.Instance.Compare(k, start) >= 0).Take(_random.Next(50, 800)).ToList();
+            var victims = _keys.GetViewBetween(start, LargestKey).Take(_random.Next(50, 800)).ToList();
             foreach (var key in victims)
             {
                 Assert.True(_tree.Delete(key));
                 _model.Remove(key);
+                _keys.Remove(key);
             }
         }
 
         private void Delete()
         {
             var key = ExistingOrRandomKey();
+            _keys.Remove(key);
             Assert.Equal(_model.Remove(key), _tree.Delete(key));
         }
 
@@ -190,14 +198,14 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         private void CheckFloorAndCeiling()
         {
             var key = RandomKey();
-            var floor = _model.LastOrDefault(e => ByteArrayComparer.Instance.Compare(e.Key, key) <= 0);
-            Assert.Equal(floor.Key is not null, _tree.TryGetFloor(key, out var floorKey, out var floorValue));
-            Assert.Equal(floor.Key, floorKey);
-            Assert.Equal(floor.Value, floorValue);
-            var ceiling = _model.FirstOrDefault(e => ByteArrayComparer.Instance.Compare(e.Key, key) >= 0);
-            Assert.Equal(ceiling.Key is not null, _tree.TryGetCeiling(key, out var ceilingKey, out var ceilingValue));
-            Assert.Equal(ceiling.Key, ceilingKey);
-            Assert.Equal(ceiling.Value, ceilingValue);
+            var floor = _keys.GetViewBetween(SmallestKey, key).Max;
+            Assert.Equal(floor is not null, _tree.TryGetFloor(key, out var floorKey, out var floorValue));
+            Assert.Equal(floor, floorKey);
+            Assert.Equal(floor is null ? null : _model[floor], floorValue);
+            var ceiling = _keys.GetViewBetween(key, LargestKey).Min;
+            Assert.Equal(ceiling is not null, _tree.TryGetCeiling(key, out var ceilingKey, out var ceilingValue));
+            Assert.Equal(ceiling, ceilingKey);
+            Assert.Equal(ceiling is null ? null : _model[ceiling], ceilingValue);
         }
 
         private void CheckScan()
@@ -205,10 +213,10 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             var from = _random.Next(4) == 0 ? [] : RandomKey();
             var after = _random.Next(2) == 0;
             var limit = _random.Next(1, 200);
-            var expected = _model
-                .Where(e => from.Length == 0 || ByteArrayComparer.Instance.Compare(e.Key, from) > (after ? 0 : -1))
+            var expected = _keys.GetViewBetween(from.Length == 0 ? SmallestKey : from, LargestKey)
+                .Where(k => !after || ByteArrayComparer.Instance.Compare(k, from) > 0)
                 .Take(limit)
-                .Select(e => (e.Key, e.Value))
+                .Select(k => (k, _model[k]))
                 .ToList();
             var actual = new List<(byte[] Key, byte[] Value)>();
             _tree.Scan(from, (key, value) =>
