@@ -21,7 +21,7 @@ public sealed class HeadHunterOptions
     /// </summary>
     public int MaxInlineValueLength { get; init; }
 
-    /// <summary>Byte budget of the clean page cache (default 64 MiB). Dirty and pinned pages are not limited by it.</summary>
+    /// <summary>Byte budget of the clean page cache (default 64 MiB). Dirty pages and the image of a checkpoint in flight are not limited by it.</summary>
     public long CacheBudgetBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>The effective inline limit for these options; throws if the options are unusable.</summary>

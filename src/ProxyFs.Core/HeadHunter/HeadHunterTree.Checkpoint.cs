@@ -6,9 +6,9 @@ public sealed partial class HeadHunterTree
 {
     /// <summary>
     /// Serializes every dirty node and new large value into one metadata segment image named
-    /// <paramref name="segmentNonce"/>, makes the tree refer to the written records (pinned in the cache until
-    /// <see cref="CompleteCheckpoint"/>), and returns the image, the new root and the superseded records. Holds the
-    /// exclusive lock while it serializes (CPU only). Throws if a checkpoint is already in flight.
+    /// <paramref name="segmentNonce"/>, makes the tree refer to the written records (read from the image itself
+    /// until <see cref="CompleteCheckpoint"/>), and returns the image, the new root and the superseded records.
+    /// Holds the exclusive lock while it serializes (CPU only). Throws if a checkpoint is already in flight.
     /// </summary>
     public HeadHunterCheckpoint BeginCheckpoint(ulong segmentNonce)
     {
@@ -54,10 +54,7 @@ public sealed partial class HeadHunterTree
             {
                 DirtyCountDrifts++;
             }
-            foreach (var address in writer.Written)
-            {
-                _cache.Add(address, writer.Copy(address), pinned: true);
-            }
+            _inFlightSegment = new InFlightSegment(segmentNonce, segment);
             _root = new ChildRef(rootAddress);
             _dirtyPages = 0;
             var checkpoint = new HeadHunterCheckpoint(
@@ -72,8 +69,8 @@ public sealed partial class HeadHunterTree
     }
 
     /// <summary>
-    /// Tells the tree that <paramref name="checkpoint"/>'s segment is stored: its records become ordinary clean
-    /// cache entries (evictable, re-readable from the page source).
+    /// Tells the tree that <paramref name="checkpoint"/>'s segment is stored: from now on its records not in the
+    /// cache are read from the page source, and the tree drops its reference to the image.
     /// </summary>
     public void CompleteCheckpoint(HeadHunterCheckpoint checkpoint)
     {
@@ -87,12 +84,12 @@ public sealed partial class HeadHunterTree
             }
             checkpoint.Completed = true;
             _inFlight = null;
+            _inFlightSegment = null;
         }
         finally
         {
             _lock.ExitWriteLock();
         }
-        _cache.Unpin(checkpoint.Written);
     }
 
     /// <summary>True between <see cref="BeginCheckpoint"/> and <see cref="CompleteCheckpoint"/>.</summary>

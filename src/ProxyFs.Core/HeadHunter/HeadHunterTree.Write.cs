@@ -35,8 +35,11 @@ public sealed partial class HeadHunterTree
                         index = ~index;
                         leaf.Insert(index, entry);
                     }
+                    // An append right after its predecessor was put: a sequential run (new inodes, a growing file's extents).
+                    var appended = index == leaf.Count - 1 && index > 0 && leaf.Entries[index - 1].Key.AsSpan().SequenceEqual(_lastPutKey);
+                    _lastPutKey = entry.Key;
                     context.LoadUnderLock = true;
-                    Rebalance(leaf, path, context, afterInsert: true, appended: index == leaf.Count - 1);
+                    Rebalance(leaf, path, context, afterInsert: true, appended);
                     return;
                 }
             }

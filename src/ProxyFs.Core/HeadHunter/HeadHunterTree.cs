@@ -43,6 +43,10 @@ public sealed partial class HeadHunterTree : IDisposable
     private ChildRef _root;
     private long _dirtyPages;
     private HeadHunterCheckpoint? _inFlight;
+    private byte[] _lastPutKey = [];
+
+    /// <summary>The in-flight checkpoint's segment image: its records are read from here until the store has them.</summary>
+    private volatile InFlightSegment? _inFlightSegment;
 
     private HeadHunterTree(IPageSource source, HeadHunterOptions options)
     {
@@ -91,7 +95,8 @@ public sealed partial class HeadHunterTree : IDisposable
     public int MaxInlineValueLength => _maxInline;
 
     /// <summary>Cache counters and the number of dirty pages.</summary>
-    public PageCacheStatistics Statistics => _cache.Snapshot(Interlocked.Read(ref _dirtyPages));
+    public PageCacheStatistics Statistics =>
+        _cache.Snapshot(_inFlightSegment?.Image.Length ?? 0, Interlocked.Read(ref _dirtyPages));
 
     /// <summary>The stored root, or <see cref="PageAddress.None"/> while the root is dirty.</summary>
     public PageAddress RootAddress
@@ -128,7 +133,7 @@ public sealed partial class HeadHunterTree : IDisposable
         {
             return record;
         }
-        if (context.LoadUnderLock)
+        if (context.LoadUnderLock || _inFlightSegment?.Nonce == address.SegmentNonce)
         {
             record = Load(address);
             context.Keep(address, record);
@@ -147,14 +152,24 @@ public sealed partial class HeadHunterTree : IDisposable
         context.Missing = default;
     }
 
-    /// <summary>Reads and validates a record from the page source and adds it to the cache.</summary>
+    /// <summary>
+    /// Reads a record into the cache: from the image of the checkpoint in flight when it is one of its records (the
+    /// store may not have it yet), else from the page source, validated.
+    /// </summary>
     private byte[] Load(PageAddress address)
     {
+        if (_inFlightSegment is { } inFlight && inFlight.Nonce == address.SegmentNonce)
+        {
+            return _cache.Add(address, inFlight.Image.Slice((int)address.Offset, (int)address.Length).ToArray());
+        }
         _cache.CountMiss();
         var record = _source.ReadPage(address);
         PageFormat.Validate(record, address);
-        return _cache.Add(address, record, pinned: false);
+        return _cache.Add(address, record);
     }
+
+    /// <summary>The segment image of a checkpoint whose upload has not been confirmed.</summary>
+    private sealed record InFlightSegment(ulong Nonce, ReadOnlyMemory<byte> Image);
 
     /// <summary>A stored page, checked to be of the level its parent implies (any level for the root: -1).</summary>
     private static PageView CheckPage(byte[] record, PageAddress address, int expectedLevel)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 
 namespace ProxyFs.Core.HeadHunter;
 
@@ -6,35 +7,38 @@ namespace ProxyFs.Core.HeadHunter;
 /// Validated stored records (pages and blobs) by address, within a byte budget, evicted by CLOCK.
 /// </summary>
 /// <remarks>
-/// Hits are lock-free (a concurrent dictionary lookup and a reference bit). Inserts, removals and the clock hand
-/// take a private lock. Pinned records (written by a checkpoint whose segment may not be stored yet) are never
-/// evicted; they count in <see cref="PageCacheStatistics.CachedBytes"/> and may push the cache over budget until
-/// unpinned. A caller that got a record keeps its bytes alive however the cache evicts, since arrays are never reused.
+/// Hits are lock-free: a concurrent dictionary lookup, a reference bit set only when clear, and a hit counter
+/// striped by thread so that readers on different cores do not write the same cache line. Inserts, removals and
+/// the clock hand take a private lock. A caller that got a record keeps its bytes alive however the cache evicts:
+/// arrays are never reused.
 /// </remarks>
 internal sealed class PageCache
 {
+    private const int Stripes = 16;
     private readonly ConcurrentDictionary<PageAddress, Entry> _map = new();
     private readonly List<Entry?> _ring = [];
     private readonly Stack<int> _freeSlots = new();
     private readonly Lock _lock = new();
     private readonly long _budget;
+
+    // One counter per 64-byte line: index 8 * stripe.
+    private readonly long[] _hits = new long[Stripes * 8];
     private int _hand;
     private long _bytes;
-    private long _pinnedBytes;
-    private long _hits;
     private long _misses;
     private long _evictions;
 
     public PageCache(long budgetBytes) => _budget = budgetBytes;
 
-    public long BudgetBytes => _budget;
-
     public byte[]? TryGet(PageAddress address)
     {
         if (_map.TryGetValue(address, out var entry))
         {
-            entry.Referenced = true;
-            Interlocked.Increment(ref _hits);
+            if (!entry.Referenced)
+            {
+                entry.Referenced = true;
+            }
+            Interlocked.Increment(ref _hits[(Environment.CurrentManagedThreadId % Stripes) * 8]);
             return entry.Bytes;
         }
         return null;
@@ -42,29 +46,20 @@ internal sealed class PageCache
 
     public void CountMiss() => Interlocked.Increment(ref _misses);
 
-    /// <summary>Adds a record (or returns the copy already there) and evicts clean records beyond the budget.</summary>
-    public byte[] Add(PageAddress address, byte[] bytes, bool pinned)
+    /// <summary>Adds a record (or returns the copy already there) and evicts records beyond the budget.</summary>
+    public byte[] Add(PageAddress address, byte[] bytes)
     {
         lock (_lock)
         {
             if (_map.TryGetValue(address, out var existing))
             {
-                if (pinned && !existing.Pinned)
-                {
-                    existing.Pinned = true;
-                    _pinnedBytes += existing.Bytes.Length;
-                }
                 return existing.Bytes;
             }
-            var entry = new Entry(address, bytes) { Pinned = pinned, Referenced = true };
+            var entry = new Entry(address, bytes) { Referenced = true };
             entry.Slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : AppendSlot();
             _ring[entry.Slot] = entry;
             _map[address] = entry;
             _bytes += bytes.Length;
-            if (pinned)
-            {
-                _pinnedBytes += bytes.Length;
-            }
             EvictToBudget();
             return bytes;
         }
@@ -82,28 +77,17 @@ internal sealed class PageCache
         }
     }
 
-    public void Unpin(IEnumerable<PageAddress> addresses)
+    public PageCacheStatistics Snapshot(long inFlightBytes, long dirtyPages)
     {
-        lock (_lock)
+        long hits = 0;
+        for (var i = 0; i < Stripes; i++)
         {
-            foreach (var address in addresses)
-            {
-                if (_map.TryGetValue(address, out var entry) && entry.Pinned)
-                {
-                    entry.Pinned = false;
-                    _pinnedBytes -= entry.Bytes.Length;
-                }
-            }
-            EvictToBudget();
+            hits += Interlocked.Read(ref _hits[i * 8]);
         }
-    }
-
-    public PageCacheStatistics Snapshot(long dirtyPages)
-    {
         lock (_lock)
         {
             return new PageCacheStatistics(
-                Interlocked.Read(ref _hits), Interlocked.Read(ref _misses), _evictions, _bytes, _map.Count, _pinnedBytes, _budget, dirtyPages);
+                hits, Interlocked.Read(ref _misses), _evictions, _bytes, _map.Count, inFlightBytes, _budget, dirtyPages);
         }
     }
 
@@ -115,16 +99,17 @@ internal sealed class PageCache
 
     private void EvictToBudget()
     {
-        // Two full turns of the hand clear every reference bit and then evict; stop if only pinned records remain.
-        var steps = 2 * _ring.Count;
-        while (_bytes > _budget && _bytes > _pinnedBytes && steps-- > 0)
+        // Two full turns of the hand clear every reference bit and then evict.
+        var ring = CollectionsMarshal.AsSpan(_ring);
+        var steps = 2 * ring.Length;
+        while (_bytes > _budget && steps-- > 0)
         {
-            if (_hand >= _ring.Count)
+            if (_hand >= ring.Length)
             {
                 _hand = 0;
             }
-            var entry = _ring[_hand++];
-            if (entry is null || entry.Pinned)
+            var entry = ring[_hand++];
+            if (entry is null)
             {
                 continue;
             }
@@ -144,10 +129,6 @@ internal sealed class PageCache
         _ring[entry.Slot] = null;
         _freeSlots.Push(entry.Slot);
         _bytes -= entry.Bytes.Length;
-        if (entry.Pinned)
-        {
-            _pinnedBytes -= entry.Bytes.Length;
-        }
     }
 
     private sealed class Entry(PageAddress address, byte[] bytes)
@@ -157,8 +138,6 @@ internal sealed class PageCache
         public PageAddress Address { get; } = address;
 
         public byte[] Bytes { get; } = bytes;
-
-        public bool Pinned { get; set; }
 
         public int Slot { get; set; }
 

@@ -10,7 +10,8 @@ internal sealed class SegmentWriter
     public SegmentWriter(ulong nonce, int pageSize, int capacityHint)
     {
         _nonce = nonce;
-        _buffer = new byte[Math.Max(capacityHint, SegmentFormat.HeaderLength + SegmentFormat.TrailerLength + pageSize)];
+        // Uninitialized: every byte up to the final length is written (headers and slots are cleared explicitly).
+        _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(capacityHint, SegmentFormat.HeaderLength + SegmentFormat.TrailerLength + pageSize));
         SegmentFormat.WriteHeader(_buffer, nonce, pageSize);
         _length = SegmentFormat.HeaderLength;
     }
@@ -41,9 +42,6 @@ internal sealed class SegmentWriter
         return address;
     }
 
-    /// <summary>A copy of one written record (for the cache).</summary>
-    public byte[] Copy(PageAddress address) => _buffer.AsSpan((int)address.Offset, (int)address.Length).ToArray();
-
     public ReadOnlyMemory<byte> Finish(PageAddress root)
     {
         var total = _length + SegmentFormat.TrailerLength;
@@ -69,7 +67,9 @@ internal sealed class SegmentWriter
     {
         if (needed > _buffer.Length)
         {
-            Array.Resize(ref _buffer, (int)Math.Min(int.MaxValue, Math.Max(needed, 2L * _buffer.Length)));
+            var larger = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(needed, 2L * _buffer.Length)));
+            _buffer.AsSpan(0, _length).CopyTo(larger);
+            _buffer = larger;
         }
     }
 }

@@ -45,7 +45,7 @@ public sealed class CheckpointTests
     }
 
     [Fact]
-    public void Pages_of_an_unstored_checkpoint_are_served_from_memory_even_with_no_cache_budget()
+    public void Pages_of_an_unstored_checkpoint_are_served_from_its_image_even_with_no_cache_budget()
     {
         var store = new MemoryPageStore();
         using var tree = HeadHunterTree.Create(store, SmallPages(cacheBudget: 0));
@@ -56,8 +56,8 @@ public sealed class CheckpointTests
         tree.Put(Bytes("blob"), Value(1, 9000));
         var checkpoint = tree.BeginCheckpoint(store.NextNonce());
         var stats = tree.Statistics;
-        Assert.Equal(checkpoint.LiveBytesWritten, stats.PinnedBytes);
-        Assert.Equal(checkpoint.LiveBytesWritten, stats.CachedBytes);
+        Assert.Equal(checkpoint.Segment.Length, stats.InFlightSegmentBytes);
+        Assert.Equal(0, stats.CachedBytes);
         Assert.Equal(0, stats.DirtyPages);
 
         // The segment is not in the store yet: every read must come from the pinned pages.
@@ -69,7 +69,7 @@ public sealed class CheckpointTests
         store.Store(checkpoint);
         tree.CompleteCheckpoint(checkpoint);
         stats = tree.Statistics;
-        Assert.Equal(0, stats.PinnedBytes);
+        Assert.Equal(0, stats.InFlightSegmentBytes);
         Assert.Equal(0, stats.CachedBytes);
         Assert.Equal(Value(2500, 50), tree.Get(NumberKey(2500)));
         Assert.True(store.Reads > 0);

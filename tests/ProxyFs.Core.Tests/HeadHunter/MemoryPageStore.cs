@@ -56,6 +56,9 @@ internal sealed class MemoryPageStore : IPageSource
         return checkpoint;
     }
 
+    /// <summary>Deletes a segment (space reclamation: nothing live is left in it).</summary>
+    public void Delete(ulong nonce) => _segments.TryRemove(nonce, out _);
+
     /// <summary>Replaces a stored segment's bytes (for corruption tests).</summary>
     public void Overwrite(ulong nonce, byte[] bytes) => _segments[nonce] = bytes;
 }

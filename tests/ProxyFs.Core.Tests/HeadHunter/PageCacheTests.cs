@@ -73,6 +73,8 @@ public sealed class PageCacheTests
             tree.Put(NumberKey(n), Value(n, 60));
         }
         var checkpoint = store.Checkpoint(tree);
+        Assert.Equal(0, tree.Statistics.CachedRecords);
+        Assert.Equal(10_000, All(tree).Count);
         var before = tree.Statistics.CachedRecords;
         Assert.Equal(checkpoint.Written.Count, before);
         tree.Put(NumberKey(1), Bytes("x"));
