@@ -42,19 +42,19 @@ public static class Crc32C
     /// <summary>The table implementation, whatever the CPU (for tests and benchmarks).</summary>
     public static uint AppendSoftware(uint crc, ReadOnlySpan<byte> data) => ~Crc32CSoftware.Update(~crc, data);
 
+    /// <summary>
+    /// The <c>crc32</c> instruction has a latency of three cycles and a throughput of one per cycle, so blocks are
+    /// cut in three lanes computed together and joined by shifting the earlier lanes' CRCs over the later lanes'
+    /// length (<see cref="Crc32CShift"/>): about three times the speed of one dependent chain.
+    /// </summary>
     private static uint AppendSse42(uint state, ReadOnlySpan<byte> data)
     {
         ref var start = ref MemoryMarshal.GetReference(data);
         var length = data.Length;
         var i = 0;
         ulong wide = state;
-        for (; i + 32 <= length; i += 32)
-        {
-            wide = Sse42.X64.Crc32(wide, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i)));
-            wide = Sse42.X64.Crc32(wide, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i + 8)));
-            wide = Sse42.X64.Crc32(wide, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i + 16)));
-            wide = Sse42.X64.Crc32(wide, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i + 24)));
-        }
+        i = ThreeLanes(ref start, i, length, Crc32CShift.LongLane, Crc32CShift.Long, ref wide);
+        i = ThreeLanes(ref start, i, length, Crc32CShift.ShortLane, Crc32CShift.Short, ref wide);
         for (; i + 8 <= length; i += 8)
         {
             wide = Sse42.X64.Crc32(wide, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i)));
@@ -65,6 +65,27 @@ public static class Crc32C
             narrow = Sse42.Crc32(narrow, Unsafe.Add(ref start, i));
         }
         return narrow;
+    }
+
+    private static int ThreeLanes(ref byte start, int i, int length, int lane, uint[] shift, ref ulong wide)
+    {
+        while (i + (3 * lane) <= length)
+        {
+            ulong a = wide, b = 0, c = 0;
+            ref var laneA = ref Unsafe.Add(ref start, i);
+            ref var laneB = ref Unsafe.Add(ref start, i + lane);
+            ref var laneC = ref Unsafe.Add(ref start, i + (2 * lane));
+            for (var j = 0; j < lane; j += 8)
+            {
+                a = Sse42.X64.Crc32(a, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref laneA, j)));
+                b = Sse42.X64.Crc32(b, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref laneB, j)));
+                c = Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref laneC, j)));
+            }
+            var joined = Crc32CShift.Apply(shift, (uint)a) ^ (uint)b;
+            wide = Crc32CShift.Apply(shift, joined) ^ (uint)c;
+            i += 3 * lane;
+        }
+        return i;
     }
 
     private static uint AppendArm64(uint state, ReadOnlySpan<byte> data)

@@ -52,6 +52,11 @@ public sealed partial class HeadHunterTree
     }
 
     /// <summary>Removes <paramref name="key"/>; false if it was absent (nothing is dirtied then).</summary>
+    /// <remarks>
+    /// The pages the removal itself needs (the path and the leaf's sibling) are read before anything changes. A
+    /// merge that cascades above the leaf may read more under the lock; if the page source fails there, the key is
+    /// already removed, the tree stays valid (only less compact), and the exception reports the failed read.
+    /// </remarks>
     public bool Delete(ReadOnlySpan<byte> key)
     {
         ValidateKey(key);

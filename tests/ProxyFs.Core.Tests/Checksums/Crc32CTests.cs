@@ -66,6 +66,21 @@ public sealed class Crc32CTests
     }
 
     [Fact]
+    public void Hardware_equals_software_across_the_three_lane_block_sizes()
+    {
+        var random = new Random(768);
+        var buffer = new byte[200_000];
+        random.NextBytes(buffer);
+        int[] edges = [767, 768, 769, 775, 776, 1535, 1536, 12_287, 12_288, 12_289, 13_056, 16_384, 16_416, 65_536, 199_999];
+        foreach (var length in edges.Concat(Enumerable.Range(0, 200).Select(_ => random.Next(200_000))))
+        {
+            var offset = random.Next(0, 8);
+            var span = buffer.AsSpan(offset, Math.Min(length, buffer.Length - offset));
+            Assert.Equal(Crc32C.AppendSoftware(0xDEADBEEF, span), Crc32C.Append(0xDEADBEEF, span));
+        }
+    }
+
+    [Fact]
     public void Appending_in_pieces_equals_one_shot()
     {
         var random = new Random(17);
