@@ -200,6 +200,9 @@ public sealed partial class HeadHunterTree
 
     private sealed class ScanState(EntryVisitor? entries, KeyVisitor? keys)
     {
+        /// <summary>Leaves the scan has gone all the way through (drives read-ahead).</summary>
+        public int LeavesFinished { get; set; }
+
         public EntryVisitor? Entries { get; } = entries;
 
         public KeyVisitor? Keys { get; } = keys;
@@ -267,6 +270,10 @@ public sealed partial class HeadHunterTree
                 for (var i = from.IsEmpty ? 0 : inner.FindChild(from); i < inner.Count; i++)
                 {
                     var outcome = ScanNode(inner.Children[i], inner.Level - 1, state);
+                    if (outcome == Outcome.Miss && inner.Level == 1)
+                    {
+                        PlanReadAhead(state, i, inner.Count, j => inner.Children[j]);
+                    }
                     if (outcome != Outcome.Continue)
                     {
                         return outcome;
@@ -292,6 +299,7 @@ public sealed partial class HeadHunterTree
                         return Outcome.Stopped;
                     }
                 }
+                state.LeavesFinished++;
                 return Outcome.Continue;
         }
         var record = Resolve(reference.Address, state.Context);
@@ -305,6 +313,10 @@ public sealed partial class HeadHunterTree
             for (var i = from.IsEmpty ? 0 : page.FindChild(from); i < page.Count; i++)
             {
                 var outcome = ScanNode(new ChildRef(page.Child(i)), page.Level - 1, state);
+                if (outcome == Outcome.Miss && page.Level == 1)
+                {
+                    PlanReadAhead(state, i, page.Count, j => new ChildRef(page.Child(j)));
+                }
                 if (outcome != Outcome.Continue)
                 {
                     return outcome;
@@ -329,6 +341,7 @@ public sealed partial class HeadHunterTree
                 return Outcome.Stopped;
             }
         }
+        state.LeavesFinished++;
         return Outcome.Continue;
     }
 

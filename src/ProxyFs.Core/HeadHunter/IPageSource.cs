@@ -13,4 +13,20 @@ public interface IPageSource
     /// as corruption of that address; a missing object should throw the store's own exception.
     /// </summary>
     byte[] ReadPage(PageAddress address);
+
+    /// <summary>
+    /// Reads several records, in order (a scan's read-ahead: the next leaves of a range). A checkpoint writes
+    /// sibling pages next to each other, so a store can coalesce adjacent ranges into one ranged GET or issue the
+    /// reads concurrently. The default reads them one at a time.
+    /// </summary>
+    IReadOnlyList<byte[]> ReadPages(IReadOnlyList<PageAddress> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var records = new byte[addresses.Count][];
+        for (var i = 0; i < records.Length; i++)
+        {
+            records[i] = ReadPage(addresses[i]);
+        }
+        return records;
+    }
 }

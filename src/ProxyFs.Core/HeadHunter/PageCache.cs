@@ -46,6 +46,9 @@ internal sealed class PageCache
 
     public void CountMiss() => Interlocked.Increment(ref _misses);
 
+    /// <summary>Whether a record is cached, without counting a hit or touching its reference bit.</summary>
+    public bool Contains(PageAddress address) => _map.ContainsKey(address);
+
     /// <summary>Adds a record (or returns the copy already there) and evicts records beyond the budget.</summary>
     public byte[] Add(PageAddress address, byte[] bytes)
     {

@@ -78,6 +78,20 @@ internal static class PageFormat
 
     public static int LevelOf(byte[] record) => record[LevelOffset];
 
+    /// <summary>True when <see cref="Validate"/> would accept the record.</summary>
+    public static bool IsValid(byte[] record, PageAddress address)
+    {
+        try
+        {
+            Validate(record, address);
+            return true;
+        }
+        catch (HeadHunterCorruptionException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// Checks everything a reader relies on: length, magic, checksum, version, that the record says it lives at
     /// <paramref name="address"/>, and for pages that every slot and entry lies inside the page with keys in

@@ -18,6 +18,9 @@ internal sealed class ReadContext
     /// <summary>The address whose absence ended the last attempt.</summary>
     public PageAddress Missing { get; set; }
 
+    /// <summary>Leaves a scan will need after <see cref="Missing"/>, to read in the same batch.</summary>
+    public List<PageAddress> ReadAhead { get; } = [];
+
     public byte[]? Find(PageAddress address)
     {
         if (_records is null)
