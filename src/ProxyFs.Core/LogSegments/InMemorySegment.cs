@@ -1,6 +1,8 @@
 using System.Buffers;
 using ProxyFs.Core.Cache;
 
+using ProxyFs.Core.Checksums;
+
 namespace ProxyFs.Core.LogSegments;
 
 /// <summary>
@@ -107,7 +109,7 @@ internal sealed class InMemorySegment : RefCounted
         var crcs = new uint[SegmentFormat.BlockCount(length, blockSize)];
         int block = 0;
         long blockLeft = Math.Min(blockSize, length);
-        uint state = SegmentCrc.Initial;
+        uint crc = 0;
         long done = 0;
         for (int i = 0; done < length; i++)
         {
@@ -116,13 +118,13 @@ internal sealed class InMemorySegment : RefCounted
             while (!chunk.IsEmpty)
             {
                 int n = (int)Math.Min(chunk.Length, blockLeft);
-                state = SegmentCrc.Update(state, chunk[..n]);
+                crc = Crc32C.Append(crc, chunk[..n]);
                 chunk = chunk[n..];
                 blockLeft -= n;
                 if (blockLeft == 0)
                 {
-                    crcs[block++] = SegmentCrc.Finish(state);
-                    state = SegmentCrc.Initial;
+                    crcs[block++] = crc;
+                    crc = 0;
                     blockLeft = Math.Min(blockSize, length - ((long)block * blockSize));
                 }
             }

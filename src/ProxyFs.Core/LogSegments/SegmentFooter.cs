@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ProxyFs.Core.Checksums;
 
 namespace ProxyFs.Core.LogSegments;
 
@@ -80,7 +81,7 @@ public sealed class SegmentFooter
         }
         var trailer = destination[f..];
         BinaryPrimitives.WriteUInt32LittleEndian(trailer, (uint)f);
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], SegmentCrc.Compute(destination[..f]));
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], Crc32C.Compute(destination[..f]));
         SegmentFormat.TrailerMagic.CopyTo(trailer[8..]);
     }
 
@@ -116,7 +117,7 @@ public sealed class SegmentFooter
         }
         var footer = footerAndTrailer[..f];
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(footerAndTrailer[(f + 4)..]);
-        uint actual = SegmentCrc.Compute(footer);
+        uint actual = Crc32C.Compute(footer);
         if (stored != actual)
         {
             throw new FormatException($"footer CRC-32C mismatch: stored 0x{stored:x8}, computed 0x{actual:x8}");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ProxyFs.Core.Checksums;
 
 namespace ProxyFs.Core.LogSegments;
 
@@ -64,7 +65,7 @@ public static class SegmentFormat
         BinaryPrimitives.WriteUInt16LittleEndian(destination[14..], 0);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], nonce);
         volumeId.CopyTo(destination[24..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[(24 + volumeId.Length)..], SegmentCrc.Compute(destination[..(24 + volumeId.Length)]));
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[(24 + volumeId.Length)..], Crc32C.Compute(destination[..(24 + volumeId.Length)]));
     }
 
     /// <summary>Parses and checks a header; returns the nonce and the volume id, or throws <see cref="FormatException"/> saying what is wrong.</summary>
@@ -86,7 +87,7 @@ public static class SegmentFormat
             throw new FormatException($"segment header length {h} does not match its volume id length {v} (or fewer than {h} bytes were given)");
         }
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(header[(24 + v)..]);
-        uint actual = SegmentCrc.Compute(header[..(24 + v)]);
+        uint actual = Crc32C.Compute(header[..(24 + v)]);
         if (stored != actual)
         {
             throw new FormatException($"segment header CRC-32C mismatch: stored 0x{stored:x8}, computed 0x{actual:x8}");

@@ -1,4 +1,5 @@
 using ProxyFs.Core.Cache;
+using ProxyFs.Core.Checksums;
 using ProxyFs.ObjectStore;
 
 namespace ProxyFs.Core.LogSegments;
@@ -41,7 +42,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         _cache = cache;
         _writer = writer;
         Keys = new SegmentKeys(_options.KeyPrefix);
-        _volumeIdCrc = SegmentCrc.Compute(volumeId);
+        _volumeIdCrc = Crc32C.Compute(volumeId);
         _expectedDataOffset = SegmentFormat.HeaderLength(volumeId.Length);
         _footers = new FooterCache(_options.FooterCacheEntries);
         _onDurable = _footers.Add;
@@ -232,7 +233,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         for (int i = 0; i * footer.BlockSize < data.Length; i++)
         {
             var block = data.Slice(i * footer.BlockSize, Math.Min(footer.BlockSize, data.Length - (i * footer.BlockSize)));
-            uint actual = SegmentCrc.Compute(block);
+            uint actual = Crc32C.Compute(block);
             if (actual != footer.BlockCrc(first + i))
             {
                 return (first + i, actual);

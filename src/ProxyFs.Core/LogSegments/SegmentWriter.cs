@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ProxyFs.Core.Cache;
+using ProxyFs.Core.Checksums;
 using ProxyFs.ObjectStore;
 
 namespace ProxyFs.Core.LogSegments;
@@ -57,7 +58,7 @@ public sealed partial class SegmentWriter : IAsyncDisposable
         _store = store;
         _nonces = nonces;
         _volumeId = volumeId.ToArray();
-        _volumeIdCrc = SegmentCrc.Compute(volumeId);
+        _volumeIdCrc = Crc32C.Compute(volumeId);
         _time = _options.TimeProvider;
         Keys = new SegmentKeys(_options.KeyPrefix);
         _pool = new BufferPool(_options.ChunkSize, (int)Math.Min(int.MaxValue, _options.ChunkPoolRetainBytes / _options.ChunkSize));

@@ -31,30 +31,6 @@ public class SegmentBenchmarks(ITestOutputHelper output)
         return result;
     }
 
-    [BenchmarkFact]
-    public void Crc32C_throughput()
-    {
-        byte[] data = TestBytes.Make(1, 1 << 20);
-        uint crc = 0;
-        for (int round = 0; round < 2; round++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < 1000; i++)
-            {
-                crc ^= SegmentCrc.Compute(data);
-            }
-            double hw = 1000.0 * data.Length / clock.Elapsed.TotalSeconds / 1e6;
-            clock.Restart();
-            for (int i = 0; i < 50; i++)
-            {
-                crc ^= SegmentCrc.Finish(SegmentCrc.UpdateSoftware(SegmentCrc.Initial, data));
-            }
-            double sw = 50.0 * data.Length / clock.Elapsed.TotalSeconds / 1e6;
-            Print(string.Create(CultureInfo.InvariantCulture, $"crc32c: SSE4.2 {hw:F0} MB/s, table {sw:F0} MB/s"));
-        }
-        Assert.NotEqual(0u, crc | 1);
-    }
-
     // "s3-like": memory:// behind 10 ms of latency per GET, as a nearby S3 endpoint answers.
     private static IObjectStore Open(string kind, string dir) => kind switch
     {
