@@ -1,0 +1,367 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ProxyFs.Core.Cache;
+using ProxyFs.Core.FileSystem;
+using ProxyFs.Core.HeadHunter;
+using ProxyFs.Core.LogSegments;
+using ProxyFs.ObjectStore;
+using SegmentWriter = ProxyFs.Core.LogSegments.SegmentWriter;
+
+namespace ProxyFs.Core.Volume;
+
+/// <summary>
+/// The persistent state of a volume in a store: its descriptor, its root pointer, the HeadHunter tree of all its
+/// metadata, and its data segments. Formats and opens volumes and runs checkpoints. What the records mean (inodes,
+/// directories, extents) is the inode store's business, built on top.
+/// </summary>
+/// <remarks>
+/// A checkpoint: (1) snapshot the tree's dirty pages into a metadata segment image, (2) make durable every data
+/// segment appended before the snapshot (an extent enters the tree only after its bytes were appended, so this covers
+/// every extent in the snapshot), (3) store the metadata segment, (4) replace the root pointer with a conditional
+/// write. A crash at any step leaves the previous root pointer, whose tree and data are complete. A refused root
+/// pointer write means another writer: the volume turns read-only.
+/// </remarks>
+public sealed class VolumeCore : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly RootPointerStore _rootStore;
+    private readonly VolumeOptions _options;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _rootLock = new(1, 1);
+    private readonly ITimer? _timer;
+    private readonly NonceReservation? _nonces;
+    private readonly ReadCacheVolume? _cacheVolume;
+    private RootPointer _root;
+    private HeadHunterCheckpoint? _pending;
+    private long _nextInode;
+    private volatile string? _fenced;
+    private int _disposed;
+
+    private VolumeCore(IObjectStore store, RootPointerStore rootStore, VolumeDescriptor descriptor, RootPointer root,
+        HeadHunterTree tree, VolumeOptions options, ReadCache? cache, ILogger log)
+    {
+        _store = store;
+        _rootStore = rootStore;
+        _options = options;
+        _log = log;
+        Descriptor = descriptor;
+        _root = root;
+        Tree = tree;
+        _nextInode = (long)root.NextInode;
+        ReadOnly = options.ReadOnly || options.Generation is not null;
+        if (!ReadOnly)
+        {
+            _nonces = new NonceReservation(root.NoncesReservedUpTo, root.NoncesReservedUpTo, options.NonceBatch, Reserve);
+            Data = new SegmentWriter(store, _nonces, descriptor.VolumeIdBytes, options.Segments with
+            {
+                MaxFlushSize = descriptor.MaxSegmentSize,
+                BlockSize = descriptor.SegmentBlockSize,
+                KeyPrefix = VolumeLayout.DataSegments.Prefix,
+                TimeProvider = options.TimeProvider,
+            });
+        }
+        _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(descriptor.VolumeId.ToString(), 1);
+        DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data);
+        if (!ReadOnly && options.CheckpointInterval > TimeSpan.Zero)
+        {
+            _timer = options.TimeProvider.CreateTimer(_ => PeriodicCheckpoint(), null, options.CheckpointInterval, options.CheckpointInterval);
+        }
+    }
+
+    public VolumeDescriptor Descriptor { get; }
+
+    public HeadHunterTree Tree { get; }
+
+    /// <summary>The data segment writer; null on a read-only mount.</summary>
+    public SegmentWriter? Data { get; }
+
+    public SegmentReader DataReader { get; }
+
+    public bool ReadOnly { get; }
+
+    /// <summary>Why this volume stopped writing (another writer, a failed store), or null.</summary>
+    public string? Fenced => _fenced;
+
+    /// <summary>The root pointer as last read or written.</summary>
+    public RootPointer Root => Volatile.Read(ref _root);
+
+    public string Location => _store.Location;
+
+    /// <summary>A new inode number (persisted by the next checkpoint; never handed out twice by this mount).</summary>
+    public ulong AllocateInode() => (ulong)Interlocked.Increment(ref _nextInode) - 1;
+
+    /// <summary>Creates a volume: descriptor, an empty tree filled by <paramref name="initialize"/>, and root pointer generation 1.</summary>
+    public static async Task<VolumeDescriptor> FormatAsync(IObjectStore store, VolumeFormatOptions format, Action<HeadHunterTree, Func<ulong>> initialize,
+        TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(initialize);
+        time ??= TimeProvider.System;
+        ObjectInfo? existing = await store.TryHeadAsync(VolumeLayout.DescriptorKey, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            if (!format.Force)
+            {
+                string what = await DescribeAsync(store, cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException($"{store.Location} already holds a volume ({what}); format --force replaces it and destroys its data");
+            }
+            await DeleteAllAsync(store, cancellationToken).ConfigureAwait(false);
+        }
+        var descriptor = new VolumeDescriptor(Guid.NewGuid(), Nanoseconds(time), format.MaxSegmentSize, format.PageSize, format.SegmentBlockSize, format.Label);
+        var pages = new StorePageSource(store, VolumeLayout.MetadataSegments);
+        using HeadHunterTree tree = HeadHunterTree.Create(pages, new HeadHunterOptions { PageSize = format.PageSize });
+        ulong nextInode = IFileSystem.RootIno;
+        initialize(tree, () => nextInode++);
+        const ulong FirstNonce = 1;
+        HeadHunterCheckpoint cp = tree.BeginCheckpoint(FirstNonce);
+        try
+        {
+            await store.PutAsync(VolumeLayout.DescriptorKey, descriptor.Encode(), PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+            if (!cp.IsEmpty)
+            {
+                await store.PutAsync(VolumeLayout.MetadataSegments.KeyOf(FirstNonce), cp.Segment, PutCondition.IfNoneMatch, cancellationToken).ConfigureAwait(false);
+            }
+            var root = new RootPointer(descriptor.VolumeId, 1, descriptor.CreatedNanoseconds, cp.RootAddress, nextInode,
+                FirstNonce + 1, 0, CleanUnmount: true, []);
+            await new RootPointerStore(store).CreateAsync(root, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            tree.CompleteCheckpoint(cp);
+        }
+        return descriptor;
+    }
+
+    /// <summary>Opens a volume. Unless read-only, records a nonce reservation first: that write also fences any other writer.</summary>
+    public static async Task<VolumeCore> OpenAsync(IObjectStore store, VolumeOptions options, ReadCache? cache = null, ILogger? log = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        log ??= NullLogger.Instance;
+        VolumeDescriptor descriptor = await ReadDescriptorAsync(store, cancellationToken).ConfigureAwait(false);
+        var rootStore = new RootPointerStore(store);
+        RootPointer root = await rootStore.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (root.VolumeId != descriptor.VolumeId)
+        {
+            throw new VolumeFormatException($"{rootStore.Location} belongs to volume {root.VolumeId}, not {descriptor.VolumeId}");
+        }
+        PageAddress treeRoot = root.TreeRoot;
+        if (options.Generation is ulong g && g != root.Generation)
+        {
+            CheckpointGeneration? older = root.History.Cast<CheckpointGeneration?>().FirstOrDefault(h => h!.Value.Generation == g);
+            if (older is null)
+            {
+                throw new InvalidOperationException(
+                    $"checkpoint generation {g} is not kept by {store.Location}; kept: {string.Join(", ", root.History.Select(h => h.Generation).Prepend(root.Generation))}");
+            }
+            treeRoot = older.Value.TreeRoot;
+        }
+        var pages = new StorePageSource(store, VolumeLayout.MetadataSegments);
+        HeadHunterTree tree = treeRoot.IsNone ? HeadHunterTree.Create(pages, options.TreeOptions(descriptor)) : HeadHunterTree.Open(pages, treeRoot, options.TreeOptions(descriptor));
+        var volume = new VolumeCore(store, rootStore, descriptor, root, tree, options, cache, log);
+        if (!volume.ReadOnly)
+        {
+            if (!root.CleanUnmount)
+            {
+                log.LogWarning("{Location} was not unmounted cleanly: changes after checkpoint generation {Generation} are lost", store.Location, root.Generation);
+            }
+            await volume.WriteRootAsync(root.TreeRoot, cleanUnmount: false, cancellationToken).ConfigureAwait(false);
+        }
+        return volume;
+    }
+
+    public static async Task<VolumeDescriptor> ReadDescriptorAsync(IObjectStore store, CancellationToken cancellationToken = default)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await store.GetBytesAsync(VolumeLayout.DescriptorKey, default, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.NotFound)
+        {
+            throw new VolumeFormatException($"{store.Location} holds no proxyfs volume (no '{VolumeLayout.DescriptorKey}' object); create one with: proxyfs format {store.Location}");
+        }
+        return VolumeDescriptor.Decode(bytes, store.Location + "/" + VolumeLayout.DescriptorKey);
+    }
+
+    private static async Task<string> DescribeAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            VolumeDescriptor d = await ReadDescriptorAsync(store, cancellationToken).ConfigureAwait(false);
+            return $"id {d.VolumeId}, created {DateTime.UnixEpoch.AddTicks(d.CreatedNanoseconds / 100):u}{(d.Label.Length > 0 ? ", label " + d.Label : "")}";
+        }
+        catch (VolumeFormatException e)
+        {
+            return "unreadable: " + e.Message;
+        }
+    }
+
+    private static async Task DeleteAllAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        // The descriptor last: an interrupted --force leaves a volume that format still recognizes.
+        var keys = new List<string>();
+        await foreach (ObjectInfo o in store.ListAllAsync("", cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(o.Key);
+        }
+        foreach (string key in keys.Where(k => k != VolumeLayout.DescriptorKey))
+        {
+            await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        await store.DeleteAsync(VolumeLayout.DescriptorKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static long Nanoseconds(TimeProvider time) => (time.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
+
+    /// <summary>
+    /// Makes everything written so far durable: data segments, the tree's dirty pages, the root pointer.
+    /// A checkpoint whose upload fails stays pending (the tree keeps serving its pages from the image) and is
+    /// finished first by the next call. Throws <see cref="VolumeFencedException"/> (and turns the volume
+    /// read-only) when another writer took over.
+    /// </summary>
+    public async Task CheckpointAsync(bool cleanUnmount = false, CancellationToken cancellationToken = default)
+    {
+        ThrowIfCannotWrite();
+        // The metadata segment's nonce is taken before the root lock: a reservation it may trigger takes that lock.
+        ulong nonce = _nonces!.Next();
+        await _rootLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfCannotWrite();
+            if (_pending is not null)
+            {
+                await FinishLockedAsync(_pending, cleanUnmount: false, cancellationToken).ConfigureAwait(false);
+            }
+            _pending = Tree.BeginCheckpoint(nonce);
+            await FinishLockedAsync(_pending, cleanUnmount, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _rootLock.Release();
+        }
+    }
+
+    private async Task FinishLockedAsync(HeadHunterCheckpoint cp, bool cleanUnmount, CancellationToken cancellationToken)
+    {
+        RootPointer root = Root;
+        bool unchanged = cp.IsEmpty && cp.RootAddress == root.TreeRoot && !cleanUnmount && !root.CleanUnmount
+            && (ulong)Interlocked.Read(ref _nextInode) == root.NextInode && !_nonces!.Low;
+        // Every extent in the snapshot was added after its bytes were appended: flushing now covers them all.
+        await Data!.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (!cp.IsEmpty)
+        {
+            // Unconditional: the nonce is this volume's alone, and a retry may find its own earlier put.
+            await _store.PutAsync(VolumeLayout.MetadataSegments.KeyOf(cp.SegmentNonce), cp.Segment, PutCondition.None, cancellationToken).ConfigureAwait(false);
+        }
+        if (!unchanged)
+        {
+            await WriteRootLockedAsync(cp.RootAddress, cleanUnmount, cancellationToken).ConfigureAwait(false);
+        }
+        Tree.CompleteCheckpoint(cp);
+        _pending = null;
+    }
+
+    private void ThrowIfCannotWrite()
+    {
+        if (ReadOnly)
+        {
+            throw new InvalidOperationException("the volume is mounted read-only");
+        }
+        if (_fenced is not null)
+        {
+            throw new VolumeFencedException(_fenced);
+        }
+    }
+
+    private async Task WriteRootAsync(PageAddress treeRoot, bool cleanUnmount, CancellationToken cancellationToken)
+    {
+        await _rootLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteRootLockedAsync(treeRoot, cleanUnmount, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _rootLock.Release();
+        }
+    }
+
+    private async Task WriteRootLockedAsync(PageAddress treeRoot, bool cleanUnmount, CancellationToken cancellationToken)
+    {
+        ulong reservation = _nonces!.Low ? _nonces.NextReservation : _nonces.ReservedUpTo;
+        RootPointer next = Root.Next(treeRoot, Nanoseconds(_options.TimeProvider), (ulong)Interlocked.Read(ref _nextInode), reservation, cleanUnmount, _options.KeepCheckpoints);
+        try
+        {
+            await _rootStore.ReplaceAsync(next, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VolumeFencedException e)
+        {
+            _fenced = e.Message;
+            _log.LogError("{Message}", e.Message);
+            throw;
+        }
+        Volatile.Write(ref _root, next);
+        _nonces.Recorded(reservation);
+    }
+
+    /// <summary>A batch of nonces ran out between checkpoints: record a larger reservation now (same tree root).</summary>
+    private ulong Reserve(ulong atLeast)
+    {
+        WriteRootAsync(Root.TreeRoot, cleanUnmount: false, CancellationToken.None).GetAwaiter().GetResult();
+        ulong limit = _nonces!.ReservedUpTo;
+        return limit >= atLeast ? limit : throw new InvalidOperationException($"nonce reservation {limit} below {atLeast}");
+    }
+
+    private void PeriodicCheckpoint()
+    {
+        if (_fenced is not null || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+        try
+        {
+            CheckpointAsync().GetAwaiter().GetResult();
+        }
+        catch (VolumeFencedException)
+        {
+            // Logged where it was detected; the volume is read-only from now on.
+        }
+        catch (Exception e) when (e is ObjectStoreException or IOException or SegmentWriterFailedException)
+        {
+            _log.LogError(e, "periodic checkpoint of {Location} failed; retrying at the next interval", _store.Location);
+        }
+    }
+
+    /// <summary>Checkpoints with the clean-unmount flag (unless read-only or fenced) and releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        }
+        try
+        {
+            if (!ReadOnly && _fenced is null)
+            {
+                await CheckpointAsync(cleanUnmount: true).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (Data is not null)
+            {
+                await Data.DisposeAsync().ConfigureAwait(false);
+            }
+            DataReader.Dispose();
+            _cacheVolume?.Dispose();
+            Tree.Dispose();
+            _rootLock.Dispose();
+        }
+    }
+}

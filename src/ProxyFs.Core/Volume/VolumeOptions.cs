@@ -1,0 +1,44 @@
+using ProxyFs.Core.HeadHunter;
+using ProxyFs.Core.LogSegments;
+
+namespace ProxyFs.Core.Volume;
+
+/// <summary>How a volume is formatted (fixed for its life).</summary>
+public sealed record VolumeFormatOptions
+{
+    public string Label { get; init; } = "";
+    public int MaxSegmentSize { get; init; } = 10 << 20;
+    public int PageSize { get; init; } = 16 * 1024;
+    public int SegmentBlockSize { get; init; } = 64 << 10;
+    /// <summary>Replace an existing volume (its objects are deleted first).</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>How a volume is served (may change from mount to mount).</summary>
+public sealed record VolumeOptions
+{
+    /// <summary>How often dirty metadata is checkpointed (ProxyFS's default: 10 s).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Earlier checkpoint generations kept mountable (their pages and segments are not reclaimed).</summary>
+    public int KeepCheckpoints { get; init; } = 8;
+
+    /// <summary>Nonces reserved per root pointer write.</summary>
+    public ulong NonceBatch { get; init; } = 1 << 16;
+
+    /// <summary>Serve without writing anything: no checkpoints, no reservation, EROFS for every change.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Mount an earlier checkpoint generation instead of the newest (read-only).</summary>
+    public ulong? Generation { get; init; }
+
+    /// <summary>Byte budget of the B+tree page cache.</summary>
+    public long PageCacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>Tuning of the data segment writer; the key prefix and segment size come from the volume.</summary>
+    public SegmentWriterOptions Segments { get; init; } = new();
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    internal HeadHunterOptions TreeOptions(VolumeDescriptor d) => new() { PageSize = d.PageSize, CacheBudgetBytes = PageCacheBytes };
+}
