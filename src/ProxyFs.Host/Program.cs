@@ -24,6 +24,7 @@ public static class Program
             args = translated;
         }
         var root = new RootCommand("proxyfs: a POSIX filesystem stored in object storage, served over FUSE");
+        root.Subcommands.Add(FormatCommand.Create());
         root.Subcommands.Add(MountCommand.Create());
         root.Subcommands.Add(UnmountCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
