@@ -119,9 +119,9 @@ public sealed partial class HeadHunterTree
                 var entry = leaf.Entries[i];
                 if (leaf.IsPendingBlob(entry))
                 {
-                    var blob = writer.WriteBlob(entry.Value);
+                    var blob = writer.WriteBlob(entry.Value.Span);
                     undo.Add(new Undo(null, leaf, i, default, entry));
-                    leaf.Replace(i, entry with { Value = null, Blob = blob });
+                    leaf.Replace(i, entry with { Value = default, Blob = blob });
                 }
             }
         }

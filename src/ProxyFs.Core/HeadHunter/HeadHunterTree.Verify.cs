@@ -89,9 +89,9 @@ public sealed partial class HeadHunterTree
                 var computed = PageFormat.HeaderLength;
                 foreach (var entry in leaf.Entries)
                 {
-                    keys.Add(entry.Key);
+                    keys.Add(entry.Key.ToArray());
                     computed += leaf.EntryLength(entry);
-                    if (entry.Value is null)
+                    if (entry.IsStoredBlob)
                     {
                         VerifyBlob(entry.Blob, walk, context);
                     }

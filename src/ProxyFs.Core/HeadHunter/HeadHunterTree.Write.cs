@@ -10,7 +10,8 @@ public sealed partial class HeadHunterTree
         {
             throw new ArgumentException($"values are at most {MaxValueLength} bytes, got {value.Length}", nameof(value));
         }
-        var entry = new LeafEntry(key.ToArray(), value.ToArray(), default);
+        var keyBytes = key.ToArray();
+        var entry = new LeafEntry(keyBytes, value.ToArray(), default);
         var context = new ReadContext();
         var path = new List<(InternalNode Parent, int Index)>(8);
         while (true)
@@ -24,7 +25,7 @@ public sealed partial class HeadHunterTree
                     var index = leaf.Search(key);
                     if (index >= 0)
                     {
-                        if (leaf.Entries[index].Value is null)
+                        if (leaf.Entries[index].IsStoredBlob)
                         {
                             Supersede(leaf.Entries[index].Blob);
                         }
@@ -36,8 +37,8 @@ public sealed partial class HeadHunterTree
                         leaf.Insert(index, entry);
                     }
                     // An append right after its predecessor was put: a sequential run (new inodes, a growing file's extents).
-                    var appended = index == leaf.Count - 1 && index > 0 && leaf.Entries[index - 1].Key.AsSpan().SequenceEqual(_lastPutKey);
-                    _lastPutKey = entry.Key;
+                    var appended = index == leaf.Count - 1 && index > 0 && leaf.Entries[index - 1].Key.Span.SequenceEqual(_lastPutKey);
+                    _lastPutKey = keyBytes;
                     context.LoadUnderLock = true;
                     Rebalance(leaf, path, context, afterInsert: true, appended);
                     return;
@@ -100,7 +101,7 @@ public sealed partial class HeadHunterTree
             return false;
         }
         leaf.RemoveAt(index);
-        if (entry.Value is null)
+        if (entry.IsStoredBlob)
         {
             Supersede(entry.Blob);
         }
