@@ -129,6 +129,10 @@ public sealed partial class HeadHunterTree
     /// </summary>
     private LeafNode? DescendForWrite(ReadOnlySpan<byte> key, List<(InternalNode Parent, int Index)> path, ReadContext context)
     {
+        if (_root.Node is { Frozen: true } frozenRoot)
+        {
+            _root = new ChildRef(CopyFrozen(frozenRoot));
+        }
         if (_root.Node is not { } node)
         {
             var record = Resolve(_root.Address, context);
@@ -160,7 +164,13 @@ public sealed partial class HeadHunterTree
         var reference = parent.Children[index];
         if (reference.Node is { } dirty)
         {
-            return dirty;
+            if (!dirty.Frozen)
+            {
+                return dirty;
+            }
+            var copy = CopyFrozen(dirty);
+            parent.Children[index] = new ChildRef(copy);
+            return copy;
         }
         var record = Resolve(reference.Address, context);
         if (record is null)
@@ -172,6 +182,14 @@ public sealed partial class HeadHunterTree
         parent.Children[index] = new ChildRef(node);
         _dirtyPages++;
         return node;
+    }
+
+    /// <summary>A writer's copy of a node that a checkpoint is serializing; the frozen page it will write is superseded.</summary>
+    private Node CopyFrozen(Node frozen)
+    {
+        _copiedFrozen.Add(frozen);
+        _dirtyPages++;
+        return frozen.CloneMutable();
     }
 
     private Node Decode(PageView page) => page.IsLeaf ? LeafNode.FromPage(page, _maxInline) : InternalNode.FromPage(page);

@@ -99,7 +99,14 @@ internal sealed class LeafNode : Node
         return leaf;
     }
 
-    public override void Serialize(Span<byte> destination, PageAddress self)
+    public override Node CloneMutable()
+    {
+        var copy = new LeafNode(_maxInline, Entries.Count);
+        copy.AddRange(Entries, 0, Entries.Count);
+        return copy;
+    }
+
+    public override void Serialize(Span<byte> destination, PageAddress self, Func<Node, PageAddress> addressOf, PageAddress[]? blobs)
     {
         var page = destination[..ByteSize];
         PageFormat.WriteHeader(page, RecordKind.Leaf, ByteSize, self, 0, Entries.Count);
@@ -121,12 +128,13 @@ internal sealed class LeafNode : Node
             }
             else
             {
-                if (!entry.IsStoredBlob)
+                var blob = entry.IsStoredBlob ? entry.Blob : blobs?[i] ?? PageAddress.None;
+                if (blob.IsNone)
                 {
                     throw new InvalidOperationException("a large value must be written as a blob before its leaf is serialized");
                 }
                 page[position++] = PageFormat.ValueBlob;
-                PageFormat.WriteAddress(page[position..], entry.Blob);
+                PageFormat.WriteAddress(page[position..], blob);
                 position += PageAddress.EncodedLength;
             }
         }
