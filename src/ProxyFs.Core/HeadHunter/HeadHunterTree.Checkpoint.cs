@@ -22,12 +22,13 @@ public sealed partial class HeadHunterTree
     public HeadHunterCheckpoint BeginCheckpoint(ulong segmentNonce)
     {
         var started = Stopwatch.GetTimestamp();
-        var frozen = Freeze(segmentNonce, out var superseded, out var frozenCount);
+        var frozen = Freeze(segmentNonce, out var superseded, out var frozenCount, out var cleanRoot);
         var lockHeld = Stopwatch.GetElapsedTime(started);
         if (frozen is null)
         {
+            // The root as it was under the lock: a writer may dirty the tree the moment the lock is released.
             var unchanged = new HeadHunterCheckpoint(
-                segmentNonce, ReadOnlyMemory<byte>.Empty, RootAddress, [], superseded, 0, 0, lockHeld, lockHeld);
+                segmentNonce, ReadOnlyMemory<byte>.Empty, cleanRoot, [], superseded, 0, 0, lockHeld, lockHeld);
             return unchanged;
         }
 
@@ -113,9 +114,9 @@ public sealed partial class HeadHunterTree
 
     /// <summary>
     /// Under the exclusive lock: takes the superseded list and marks every dirty node frozen. Returns the frozen
-    /// root, or null when nothing is dirty.
+    /// root, or null when nothing is dirty (then <paramref name="cleanRoot"/> is the stored root).
     /// </summary>
-    private Node? Freeze(ulong segmentNonce, out PageAddress[] superseded, out long frozenCount)
+    private Node? Freeze(ulong segmentNonce, out PageAddress[] superseded, out long frozenCount, out PageAddress cleanRoot)
     {
         _lock.EnterWriteLock();
         try
@@ -128,6 +129,7 @@ public sealed partial class HeadHunterTree
             superseded = _superseded.ToArray();
             _superseded.Clear();
             frozenCount = _dirtyPages;
+            cleanRoot = _root.Address;
             if (_root.Node is not { } root)
             {
                 return null;
