@@ -15,7 +15,8 @@ public sealed class HeadHunterCheckpoint
         IReadOnlyList<PageAddress> superseded,
         int pagesWritten,
         int blobsWritten,
-        TimeSpan lockHeld)
+        TimeSpan lockHeld,
+        TimeSpan elapsed)
     {
         SegmentNonce = segmentNonce;
         Segment = segment;
@@ -25,6 +26,7 @@ public sealed class HeadHunterCheckpoint
         PagesWritten = pagesWritten;
         BlobsWritten = blobsWritten;
         LockHeld = lockHeld;
+        Elapsed = elapsed;
     }
 
     /// <summary>The nonce the segment image must be stored under (the one passed to BeginCheckpoint).</summary>
@@ -58,8 +60,11 @@ public sealed class HeadHunterCheckpoint
     /// <summary>Bytes of records in the segment (its size less header and trailer).</summary>
     public long LiveBytesWritten => Written.Sum(a => (long)a.Length);
 
-    /// <summary>How long BeginCheckpoint held the tree's exclusive lock.</summary>
+    /// <summary>How long BeginCheckpoint held the tree's exclusive lock (freezing and swizzling; not serializing).</summary>
     public TimeSpan LockHeld { get; }
+
+    /// <summary>How long BeginCheckpoint took in all, serialization outside the lock included.</summary>
+    public TimeSpan Elapsed { get; }
 
     internal bool Completed { get; set; }
 }

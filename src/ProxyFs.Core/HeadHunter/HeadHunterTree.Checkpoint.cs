@@ -5,61 +5,66 @@ namespace ProxyFs.Core.HeadHunter;
 public sealed partial class HeadHunterTree
 {
     /// <summary>
-    /// Serializes every dirty node and new large value into one metadata segment image named
+    /// Writes every dirty node and new large value into one metadata segment image named
     /// <paramref name="segmentNonce"/>, makes the tree refer to the written records (read from the image itself
     /// until <see cref="CompleteCheckpoint"/>), and returns the image, the new root and the superseded records.
-    /// Holds the exclusive lock while it serializes (CPU only). Throws if a checkpoint is already in flight.
+    /// Throws if a checkpoint is already in flight.
     /// </summary>
+    /// <remarks>
+    /// Three steps. <b>Freeze</b> (exclusive lock, a walk of the dirty nodes): the dirty tree becomes the snapshot
+    /// to write; from now on a writer that needs to change a frozen node changes a copy. <b>Serialize</b> (no
+    /// lock): the frozen nodes, which nobody changes any more, are written children first into the image while
+    /// readers and writers go on. <b>Swizzle</b> (exclusive lock, a walk of the nodes dirtied since the freeze):
+    /// references to frozen nodes become the written addresses; frozen nodes that writers copied meanwhile are
+    /// superseded at once and reported by the next checkpoint. If serialization fails the frozen nodes are thawed
+    /// and the tree is as if the checkpoint had not started.
+    /// </remarks>
     public HeadHunterCheckpoint BeginCheckpoint(ulong segmentNonce)
     {
-        _lock.EnterWriteLock();
         var started = Stopwatch.GetTimestamp();
+        var frozen = Freeze(segmentNonce, out var superseded, out var frozenCount, out var cleanRoot);
+        var lockHeld = Stopwatch.GetElapsedTime(started);
+        if (frozen is null)
+        {
+            // The root as it was under the lock: a writer may dirty the tree the moment the lock is released.
+            var unchanged = new HeadHunterCheckpoint(
+                segmentNonce, ReadOnlyMemory<byte>.Empty, cleanRoot, [], superseded, 0, 0, lockHeld, lockHeld);
+            return unchanged;
+        }
+
+        var written = new Dictionary<Node, PageAddress>(ReferenceEqualityComparer.Instance);
+        var blobs = new Dictionary<LeafNode, PageAddress[]>(ReferenceEqualityComparer.Instance);
+        SegmentWriter writer;
+        PageAddress rootAddress;
+        ReadOnlyMemory<byte> segment;
         try
         {
-            if (_inFlight is not null)
-            {
-                throw new InvalidOperationException(
-                    $"checkpoint into segment {_inFlight.SegmentNonce:x16} is still in flight: complete it first");
-            }
-            var superseded = _superseded.ToArray();
-            _superseded.Clear();
-            if (_root.Node is null)
-            {
-                var unchanged = new HeadHunterCheckpoint(
-                    segmentNonce, ReadOnlyMemory<byte>.Empty, _root.Address, [], superseded, 0, 0, Stopwatch.GetElapsedTime(started));
-                _inFlight = unchanged;
-                return unchanged;
-            }
-            var writer = new SegmentWriter(segmentNonce, _pageSize, (int)Math.Min(int.MaxValue / 2, (_dirtyPages + 1) * (long)_pageSize));
-            var nodes = 0;
-            var undo = new List<Undo>();
-            PageAddress rootAddress;
-            ReadOnlyMemory<byte> segment;
-            try
-            {
-                rootAddress = WriteSubtree(_root.Node, writer, undo, ref nodes);
-                segment = writer.Finish(rootAddress);
-            }
-            catch
-            {
-                // Leave the dirty tree exactly as it was, so the caller may retry or keep running on it.
-                for (var i = undo.Count - 1; i >= 0; i--)
-                {
-                    undo[i].Apply();
-                }
-                _superseded.InsertRange(0, superseded);
-                throw;
-            }
-            if (nodes != _dirtyPages)
+            AfterFreeze?.Invoke();
+            writer = new SegmentWriter(segmentNonce, _pageSize, (int)Math.Min(int.MaxValue / 2, (frozenCount + 1L) * _pageSize));
+            rootAddress = WriteFrozen(frozen, writer, written, blobs);
+            segment = writer.Finish(rootAddress);
+        }
+        catch
+        {
+            Thaw(superseded);
+            throw;
+        }
+
+        var swizzleStarted = Stopwatch.GetTimestamp();
+        _lock.EnterWriteLock();
+        try
+        {
+            if (written.Count != frozenCount)
             {
                 DirtyCountDrifts++;
             }
+            Swizzle(written, blobs);
             _inFlightSegment = new InFlightSegment(segmentNonce, segment);
-            _root = new ChildRef(rootAddress);
-            _dirtyPages = 0;
             var checkpoint = new HeadHunterCheckpoint(
-                segmentNonce, segment, rootAddress, writer.Written, superseded, writer.Pages, writer.Blobs, Stopwatch.GetElapsedTime(started));
+                segmentNonce, segment, rootAddress, writer.Written, superseded, writer.Pages, writer.Blobs,
+                lockHeld + Stopwatch.GetElapsedTime(swizzleStarted), Stopwatch.GetElapsedTime(started));
             _inFlight = checkpoint;
+            _checkpointing = false;
             return checkpoint;
         }
         finally
@@ -78,6 +83,12 @@ public sealed partial class HeadHunterTree
         _lock.EnterWriteLock();
         try
         {
+            if (checkpoint.IsEmpty && !checkpoint.Completed)
+            {
+                // Nothing was written: nothing to release.
+                checkpoint.Completed = true;
+                return;
+            }
             if (!ReferenceEquals(_inFlight, checkpoint) || checkpoint.Completed)
             {
                 throw new InvalidOperationException($"checkpoint into segment {checkpoint.SegmentNonce:x16} is not the one in flight");
@@ -93,21 +104,76 @@ public sealed partial class HeadHunterTree
     }
 
     /// <summary>True between <see cref="BeginCheckpoint"/> and <see cref="CompleteCheckpoint"/>.</summary>
-    public bool CheckpointInFlight => Volatile.Read(ref _inFlight) is not null;
+    public bool CheckpointInFlight => Volatile.Read(ref _inFlight) is not null || Volatile.Read(ref _checkpointing);
 
-    /// <summary>Writes the dirty subtree under <paramref name="node"/> (children first) and returns its page address.</summary>
-    private PageAddress WriteSubtree(Node node, SegmentWriter writer, List<Undo> undo, ref int nodes)
+    /// <summary>Test hook: runs between freeze and serialization, outside the lock (writes may run there).</summary>
+    internal Action? AfterFreeze { get; set; }
+
+    /// <summary>Number of checkpoints whose dirty page count differed from the nodes written (a bookkeeping bug; tests check it is 0).</summary>
+    internal int DirtyCountDrifts { get; private set; }
+
+    /// <summary>
+    /// Under the exclusive lock: takes the superseded list and marks every dirty node frozen. Returns the frozen
+    /// root, or null when nothing is dirty (then <paramref name="cleanRoot"/> is the stored root).
+    /// </summary>
+    private Node? Freeze(ulong segmentNonce, out PageAddress[] superseded, out long frozenCount, out PageAddress cleanRoot)
     {
-        nodes++;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_inFlight is not null || _checkpointing)
+            {
+                throw new InvalidOperationException(
+                    $"checkpoint into segment {(_inFlight?.SegmentNonce ?? segmentNonce):x16} is still in flight: complete it first");
+            }
+            superseded = _superseded.ToArray();
+            _superseded.Clear();
+            frozenCount = _dirtyPages;
+            cleanRoot = _root.Address;
+            if (_root.Node is not { } root)
+            {
+                return null;
+            }
+            SetFrozen(root, frozen: true);
+            _dirtyPages = 0;
+            _checkpointing = true;
+            return root;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Marks (or unmarks) every dirty node under <paramref name="node"/>; returns how many.</summary>
+    private static long SetFrozen(Node node, bool frozen)
+    {
+        node.Frozen = frozen;
+        long count = 1;
         if (node is InternalNode inner)
         {
-            for (var i = 0; i < inner.Count; i++)
+            foreach (var child in inner.Children)
             {
-                if (inner.Children[i].Node is { } child)
+                if (child.Node is { } dirty && dirty.Frozen != frozen)
                 {
-                    var written = WriteSubtree(child, writer, undo, ref nodes);
-                    undo.Add(new Undo(inner, null, i, inner.Children[i], default));
-                    inner.Children[i] = new ChildRef(written);
+                    count += SetFrozen(dirty, frozen);
+                }
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Writes the frozen subtree (children first, blobs before their leaf) without changing it.</summary>
+    private PageAddress WriteFrozen(Node node, SegmentWriter writer, Dictionary<Node, PageAddress> written, Dictionary<LeafNode, PageAddress[]> blobs)
+    {
+        PageAddress[]? leafBlobs = null;
+        if (node is InternalNode inner)
+        {
+            foreach (var child in inner.Children)
+            {
+                if (child.Node is { } dirty)
+                {
+                    WriteFrozen(dirty, writer, written, blobs);
                 }
             }
         }
@@ -119,31 +185,109 @@ public sealed partial class HeadHunterTree
                 var entry = leaf.Entries[i];
                 if (leaf.IsPendingBlob(entry))
                 {
-                    var blob = writer.WriteBlob(entry.Value);
-                    undo.Add(new Undo(null, leaf, i, default, entry));
-                    leaf.Replace(i, entry with { Value = null, Blob = blob });
+                    leafBlobs ??= new PageAddress[leaf.Count];
+                    leafBlobs[i] = writer.WriteBlob(entry.Value.Span);
                 }
             }
+            if (leafBlobs is not null)
+            {
+                blobs[leaf] = leafBlobs;
+            }
         }
-        return writer.WriteNode(node);
+        var address = writer.WriteNode(node, child => written[child], leafBlobs);
+        written[node] = address;
+        return address;
     }
 
-    /// <summary>Number of checkpoints whose dirty page count differed from the nodes written (a bookkeeping bug; tests check it is 0).</summary>
-    internal int DirtyCountDrifts { get; private set; }
-
-    /// <summary>One in-place change made while serializing, reverted if the checkpoint fails.</summary>
-    private readonly record struct Undo(InternalNode? Inner, LeafNode? Leaf, int Index, ChildRef Child, LeafEntry Entry)
+    /// <summary>
+    /// Under the exclusive lock, after serialization: references to written nodes become their addresses, and the
+    /// pages (and blobs) of frozen nodes that writers copied meanwhile are superseded.
+    /// </summary>
+    private void Swizzle(Dictionary<Node, PageAddress> written, Dictionary<LeafNode, PageAddress[]> blobs)
     {
-        public void Apply()
+        if (_root.Node is { } root)
         {
-            if (Inner is not null)
+            if (written.TryGetValue(root, out var rootAddress))
             {
-                Inner.Children[Index] = Child;
+                _root = new ChildRef(rootAddress);
             }
             else
             {
-                Leaf!.Replace(Index, Entry);
+                SwizzleChildren(root, written);
             }
         }
+        foreach (var copied in _copiedFrozen)
+        {
+            _superseded.Add(written[copied]);
+            if (copied is LeafNode leaf && blobs.TryGetValue(leaf, out var leafBlobs))
+            {
+                _superseded.AddRange(leafBlobs.Where(b => !b.IsNone));
+            }
+        }
+        _copiedFrozen.Clear();
+    }
+
+    private static void SwizzleChildren(Node node, Dictionary<Node, PageAddress> written)
+    {
+        if (node is not InternalNode inner)
+        {
+            return;
+        }
+        for (var i = 0; i < inner.Count; i++)
+        {
+            if (inner.Children[i].Node is not { } child)
+            {
+                continue;
+            }
+            if (written.TryGetValue(child, out var address))
+            {
+                inner.Children[i] = new ChildRef(address);
+            }
+            else
+            {
+                SwizzleChildren(child, written);
+            }
+        }
+    }
+
+    /// <summary>Serialization failed: the frozen nodes still in the tree become ordinary dirty nodes again.</summary>
+    private void Thaw(PageAddress[] superseded)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_root.Node is { } root)
+            {
+                _dirtyPages += ThawReachable(root);
+            }
+            _copiedFrozen.Clear();
+            _superseded.InsertRange(0, superseded);
+            _checkpointing = false;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private static long ThawReachable(Node node)
+    {
+        long thawed = 0;
+        if (node.Frozen)
+        {
+            node.Frozen = false;
+            thawed++;
+        }
+        if (node is InternalNode inner)
+        {
+            foreach (var child in inner.Children)
+            {
+                if (child.Node is { } dirty)
+                {
+                    thawed += ThawReachable(dirty);
+                }
+            }
+        }
+        return thawed;
     }
 }

@@ -284,8 +284,8 @@ public sealed partial class HeadHunterTree
                 for (var i = StartIndex(leaf.Search(from), from, state.After); i < leaf.Count; i++)
                 {
                     var entry = leaf.Entries[i];
-                    ReadOnlySpan<byte> value = entry.Value;
-                    if (entry.Value is null && state.Keys is null)
+                    var value = entry.Value.Span;
+                    if (entry.IsStoredBlob && state.Keys is null)
                     {
                         var blob = Resolve(entry.Blob, state.Context);
                         if (blob is null)
@@ -294,7 +294,7 @@ public sealed partial class HeadHunterTree
                         }
                         value = BlobData(blob, entry.Blob);
                     }
-                    if (!state.Visit(entry.Key, value))
+                    if (!state.Visit(entry.Key.Span, value))
                     {
                         return Outcome.Stopped;
                     }
@@ -388,9 +388,9 @@ public sealed partial class HeadHunterTree
                         return Outcome.Continue;
                     }
                     var entry = leaf.Entries[index];
-                    if (entry.Value is { } inlineValue)
+                    if (!entry.IsStoredBlob)
                     {
-                        value = (byte[])inlineValue.Clone();
+                        value = entry.Value.ToArray();
                     }
                     else
                     {
@@ -401,7 +401,7 @@ public sealed partial class HeadHunterTree
                         }
                         value = BlobData(blob, entry.Blob).ToArray();
                     }
-                    foundKey = exactOnly ? null : (byte[])entry.Key.Clone();
+                    foundKey = exactOnly ? null : entry.Key.ToArray();
                     return Outcome.Stopped;
                 }
         }

@@ -171,7 +171,7 @@ public sealed partial class HeadHunterTree
         left.AddRange(entries, 0, k);
         var right = new LeafNode(_maxInline, entries.Count - k);
         right.AddRange(entries, k, entries.Count - k);
-        return (left, ShortestSeparator(entries[k - 1].Key, entries[k].Key), right);
+        return (left, ShortestSeparator(entries[k - 1].Key.Span, entries[k].Key.Span), right);
     }
 
     private static (Node Left, byte[] Separator, Node Right) SplitInternal(InternalNode node, int packLimit)

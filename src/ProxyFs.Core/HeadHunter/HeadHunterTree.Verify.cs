@@ -36,9 +36,9 @@ public sealed partial class HeadHunterTree
         {
             var walk = new Walk(storedRecord);
             var height = VerifyNode(_root, -1, null, null, isRoot: true, walk, context) + 1;
-            if (walk.DirtyNodes != _dirtyPages)
+            if (walk.MutableDirtyNodes != _dirtyPages)
             {
-                throw new InvalidOperationException($"{walk.DirtyNodes} dirty nodes in the tree but {_dirtyPages} counted");
+                throw new InvalidOperationException($"{walk.MutableDirtyNodes} dirty nodes in the tree but {_dirtyPages} counted");
             }
             return new TreeShape(height, walk.Entries, walk.Leaves, walk.Internals, walk.DirtyNodes, walk.Records, walk.Bytes, walk.Underfull);
         }
@@ -57,6 +57,9 @@ public sealed partial class HeadHunterTree
         public long Internals { get; set; }
 
         public long DirtyNodes { get; set; }
+
+        /// <summary>Dirty nodes not frozen by a checkpoint that is serializing them.</summary>
+        public long MutableDirtyNodes { get; set; }
 
         public long Records { get; set; }
 
@@ -81,6 +84,7 @@ public sealed partial class HeadHunterTree
         if (reference.Node is { } node)
         {
             walk.DirtyNodes++;
+            walk.MutableDirtyNodes += node.Frozen ? 0 : 1;
             level = node.Level;
             count = node.Count;
             size = node.ByteSize;
@@ -89,9 +93,9 @@ public sealed partial class HeadHunterTree
                 var computed = PageFormat.HeaderLength;
                 foreach (var entry in leaf.Entries)
                 {
-                    keys.Add(entry.Key);
+                    keys.Add(entry.Key.ToArray());
                     computed += leaf.EntryLength(entry);
-                    if (entry.Value is null)
+                    if (entry.IsStoredBlob)
                     {
                         VerifyBlob(entry.Blob, walk, context);
                     }

@@ -10,7 +10,8 @@ public sealed partial class HeadHunterTree
         {
             throw new ArgumentException($"values are at most {MaxValueLength} bytes, got {value.Length}", nameof(value));
         }
-        var entry = new LeafEntry(key.ToArray(), value.ToArray(), default);
+        var keyBytes = key.ToArray();
+        var entry = new LeafEntry(keyBytes, value.ToArray(), default);
         var context = new ReadContext();
         var path = new List<(InternalNode Parent, int Index)>(8);
         while (true)
@@ -24,7 +25,7 @@ public sealed partial class HeadHunterTree
                     var index = leaf.Search(key);
                     if (index >= 0)
                     {
-                        if (leaf.Entries[index].Value is null)
+                        if (leaf.Entries[index].IsStoredBlob)
                         {
                             Supersede(leaf.Entries[index].Blob);
                         }
@@ -36,8 +37,8 @@ public sealed partial class HeadHunterTree
                         leaf.Insert(index, entry);
                     }
                     // An append right after its predecessor was put: a sequential run (new inodes, a growing file's extents).
-                    var appended = index == leaf.Count - 1 && index > 0 && leaf.Entries[index - 1].Key.AsSpan().SequenceEqual(_lastPutKey);
-                    _lastPutKey = entry.Key;
+                    var appended = index == leaf.Count - 1 && index > 0 && leaf.Entries[index - 1].Key.Span.SequenceEqual(_lastPutKey);
+                    _lastPutKey = keyBytes;
                     context.LoadUnderLock = true;
                     Rebalance(leaf, path, context, afterInsert: true, appended);
                     return;
@@ -100,7 +101,7 @@ public sealed partial class HeadHunterTree
             return false;
         }
         leaf.RemoveAt(index);
-        if (entry.Value is null)
+        if (entry.IsStoredBlob)
         {
             Supersede(entry.Blob);
         }
@@ -128,6 +129,10 @@ public sealed partial class HeadHunterTree
     /// </summary>
     private LeafNode? DescendForWrite(ReadOnlySpan<byte> key, List<(InternalNode Parent, int Index)> path, ReadContext context)
     {
+        if (_root.Node is { Frozen: true } frozenRoot)
+        {
+            _root = new ChildRef(CopyFrozen(frozenRoot));
+        }
         if (_root.Node is not { } node)
         {
             var record = Resolve(_root.Address, context);
@@ -159,7 +164,13 @@ public sealed partial class HeadHunterTree
         var reference = parent.Children[index];
         if (reference.Node is { } dirty)
         {
-            return dirty;
+            if (!dirty.Frozen)
+            {
+                return dirty;
+            }
+            var copy = CopyFrozen(dirty);
+            parent.Children[index] = new ChildRef(copy);
+            return copy;
         }
         var record = Resolve(reference.Address, context);
         if (record is null)
@@ -171,6 +182,14 @@ public sealed partial class HeadHunterTree
         parent.Children[index] = new ChildRef(node);
         _dirtyPages++;
         return node;
+    }
+
+    /// <summary>A writer's copy of a node that a checkpoint is serializing; the frozen page it will write is superseded.</summary>
+    private Node CopyFrozen(Node frozen)
+    {
+        _copiedFrozen.Add(frozen);
+        _dirtyPages++;
+        return frozen.CloneMutable();
     }
 
     private Node Decode(PageView page) => page.IsLeaf ? LeafNode.FromPage(page, _maxInline) : InternalNode.FromPage(page);

@@ -17,13 +17,14 @@ namespace ProxyFs.Core.HeadHunter;
 /// sibling fetch of a cascading merge reads under the exclusive lock. Scan visitors run under the shared lock: they
 /// must be quick and must not call back into the tree's writing methods (that throws
 /// <see cref="LockRecursionException"/>).</para>
-/// <para><b>Checkpoints.</b> <see cref="BeginCheckpoint"/> serializes every dirty node (children before parents)
-/// and every new large value into one metadata segment image under the exclusive lock, switches the root to the
-/// written pages, and pins them in the cache; the caller stores the image as object
+/// <para><b>Checkpoints.</b> <see cref="BeginCheckpoint"/> freezes the dirty nodes (exclusive lock, a pointer
+/// walk), serializes them children first with every new large value into one metadata segment image
+/// <i>outside</i> the lock (writers meanwhile change copies of frozen nodes), then swaps the written nodes for
+/// their addresses (exclusive lock, a walk of the nodes dirtied meanwhile). Until <see cref="CompleteCheckpoint"/>
+/// the written records are read from the image itself. The caller stores the image as object
 /// <see cref="HeadHunterCheckpoint.SegmentNonce"/>, records <see cref="HeadHunterCheckpoint.RootAddress"/> in its
-/// root pointer, then calls <see cref="CompleteCheckpoint"/>, which unpins them. One checkpoint may be in flight at
-/// a time; writers continue meanwhile. If the upload fails, retry it with the same bytes: the tree already refers
-/// to them.</para>
+/// root pointer, then calls <see cref="CompleteCheckpoint"/>. One checkpoint may be in flight at a time. If the
+/// upload fails, retry it with the same bytes: the tree already refers to them.</para>
 /// </remarks>
 public sealed partial class HeadHunterTree : IDisposable
 {
@@ -44,6 +45,12 @@ public sealed partial class HeadHunterTree : IDisposable
     private long _dirtyPages;
     private HeadHunterCheckpoint? _inFlight;
     private byte[] _lastPutKey = [];
+
+    /// <summary>True while BeginCheckpoint serializes frozen nodes outside the lock.</summary>
+    private bool _checkpointing;
+
+    /// <summary>Frozen nodes that writers replaced by copies during the current serialization.</summary>
+    private readonly List<Node> _copiedFrozen = [];
 
     /// <summary>The in-flight checkpoint's segment image: its records are read from here until the store has them.</summary>
     private volatile InFlightSegment? _inFlightSegment;

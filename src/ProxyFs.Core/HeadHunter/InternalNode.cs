@@ -74,23 +74,30 @@ internal sealed class InternalNode : Node
         return node;
     }
 
-    public override void Serialize(Span<byte> destination, PageAddress self)
+    public override Node CloneMutable()
+    {
+        var copy = new InternalNode(Level, Children.Count);
+        for (var i = 0; i < Children.Count; i++)
+        {
+            copy.Insert(i, Keys[i], Children[i]);
+        }
+        return copy;
+    }
+
+    public override void Serialize(Span<byte> destination, PageAddress self, Func<Node, PageAddress> addressOf, PageAddress[]? blobs)
     {
         var page = destination[..ByteSize];
         PageFormat.WriteHeader(page, RecordKind.Internal, ByteSize, self, Level, Children.Count);
         var position = PageFormat.HeaderLength + (Children.Count * PageFormat.SlotLength);
         for (var i = 0; i < Children.Count; i++)
         {
-            if (Children[i].IsDirty)
-            {
-                throw new InvalidOperationException("a child must be written before its parent is serialized");
-            }
+            var child = Children[i].Node is { } dirty ? addressOf(dirty) : Children[i].Address;
             BinaryPrimitives.WriteUInt16LittleEndian(page[(PageFormat.HeaderLength + (i * PageFormat.SlotLength))..], (ushort)position);
             var key = Keys[i];
             position += Varint.Write(page[position..], key.Length);
             key.CopyTo(page[position..]);
             position += key.Length;
-            PageFormat.WriteAddress(page[position..], Children[i].Address);
+            PageFormat.WriteAddress(page[position..], child);
             position += PageAddress.EncodedLength;
         }
         if (position != ByteSize)

@@ -1,11 +1,15 @@
 namespace ProxyFs.Core.HeadHunter;
 
 /// <summary>
-/// One leaf entry. <see cref="Value"/> non-null: the value is in memory (stored inline at checkpoint when it is at
-/// most the inline limit, else written as a new blob). <see cref="Value"/> null: the value is the stored blob at
-/// <see cref="Blob"/>.
+/// One leaf entry. <see cref="Blob"/> none: the value is <see cref="Value"/>, in memory (stored inline at checkpoint
+/// when it is at most the inline limit, else written as a new blob). Otherwise the value is the stored blob at
+/// <see cref="Blob"/>. Key and value of an entry decoded from a stored page are slices of that page's bytes (no
+/// copy when a leaf is dirtied); new entries own their arrays.
 /// </summary>
-internal readonly record struct LeafEntry(byte[] Key, byte[]? Value, PageAddress Blob);
+internal readonly record struct LeafEntry(ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value, PageAddress Blob)
+{
+    public bool IsStoredBlob => !Blob.IsNone;
+}
 
 /// <summary>A dirty leaf: sorted entries.</summary>
 internal sealed class LeafNode : Node
@@ -24,8 +28,8 @@ internal sealed class LeafNode : Node
     public override int Count => Entries.Count;
 
     public int EntryLength(in LeafEntry entry) =>
-        PageFormat.SlotLength + (entry.Value is { } value && value.Length <= _maxInline
-            ? PageFormat.LeafEntryLength(entry.Key.Length, value.Length)
+        PageFormat.SlotLength + (!entry.IsStoredBlob && entry.Value.Length <= _maxInline
+            ? PageFormat.LeafEntryLength(entry.Key.Length, entry.Value.Length)
             : PageFormat.LeafBlobEntryLength(entry.Key.Length));
 
     /// <summary>Index of <paramref name="key"/> if present, else the bitwise complement of its insertion point.</summary>
@@ -35,7 +39,7 @@ internal sealed class LeafNode : Node
         while (low <= high)
         {
             var mid = (int)((uint)(low + high) >> 1);
-            var cmp = Entries[mid].Key.AsSpan().SequenceCompareTo(key);
+            var cmp = Entries[mid].Key.Span.SequenceCompareTo(key);
             if (cmp == 0)
             {
                 return mid;
@@ -52,7 +56,7 @@ internal sealed class LeafNode : Node
         return ~low;
     }
 
-    public bool IsPendingBlob(in LeafEntry entry) => entry.Value is { } value && value.Length > _maxInline;
+    public bool IsPendingBlob(in LeafEntry entry) => !entry.IsStoredBlob && entry.Value.Length > _maxInline;
 
     public void Insert(int index, LeafEntry entry)
     {
@@ -86,16 +90,23 @@ internal sealed class LeafNode : Node
         var leaf = new LeafNode(maxInline, count);
         for (var i = 0; i < count; i++)
         {
-            var key = page.Key(i).ToArray();
-            var entry = page.TryGetInlineValue(i, out var value, out var blob)
-                ? new LeafEntry(key, value.ToArray(), default)
-                : new LeafEntry(key, null, blob);
+            var key = page.KeyMemory(i);
+            var entry = page.TryGetInlineMemory(i, out var value, out var blob)
+                ? new LeafEntry(key, value, default)
+                : new LeafEntry(key, default, blob);
             leaf.Insert(i, entry);
         }
         return leaf;
     }
 
-    public override void Serialize(Span<byte> destination, PageAddress self)
+    public override Node CloneMutable()
+    {
+        var copy = new LeafNode(_maxInline, Entries.Count);
+        copy.AddRange(Entries, 0, Entries.Count);
+        return copy;
+    }
+
+    public override void Serialize(Span<byte> destination, PageAddress self, Func<Node, PageAddress> addressOf, PageAddress[]? blobs)
     {
         var page = destination[..ByteSize];
         PageFormat.WriteHeader(page, RecordKind.Leaf, ByteSize, self, 0, Entries.Count);
@@ -106,23 +117,24 @@ internal sealed class LeafNode : Node
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(
                 page[(PageFormat.HeaderLength + (i * PageFormat.SlotLength))..], (ushort)position);
             position += Varint.Write(page[position..], entry.Key.Length);
-            entry.Key.CopyTo(page[position..]);
+            entry.Key.Span.CopyTo(page[position..]);
             position += entry.Key.Length;
-            if (entry.Value is { } value && value.Length <= _maxInline)
+            if (!entry.IsStoredBlob && entry.Value.Length <= _maxInline)
             {
                 page[position++] = PageFormat.ValueInline;
-                position += Varint.Write(page[position..], value.Length);
-                value.CopyTo(page[position..]);
-                position += value.Length;
+                position += Varint.Write(page[position..], entry.Value.Length);
+                entry.Value.Span.CopyTo(page[position..]);
+                position += entry.Value.Length;
             }
             else
             {
-                if (entry.Value is not null)
+                var blob = entry.IsStoredBlob ? entry.Blob : blobs?[i] ?? PageAddress.None;
+                if (blob.IsNone)
                 {
                     throw new InvalidOperationException("a large value must be written as a blob before its leaf is serialized");
                 }
                 page[position++] = PageFormat.ValueBlob;
-                PageFormat.WriteAddress(page[position..], entry.Blob);
+                PageFormat.WriteAddress(page[position..], blob);
                 position += PageAddress.EncodedLength;
             }
         }

@@ -17,8 +17,21 @@ internal abstract class Node
 
     public abstract int Count { get; }
 
-    /// <summary>Writes this node as a page at <paramref name="self"/> into <paramref name="destination"/> (ByteSize bytes) and seals it.</summary>
-    public abstract void Serialize(Span<byte> destination, PageAddress self);
+    /// <summary>
+    /// Set while a checkpoint serializes this node outside the lock: the node must not change, and a writer that
+    /// needs to change it works on a copy (<see cref="CloneMutable"/>) instead.
+    /// </summary>
+    public bool Frozen { get; set; }
+
+    /// <summary>A mutable copy (same entries, same size, not frozen).</summary>
+    public abstract Node CloneMutable();
+
+    /// <summary>
+    /// Writes this node as a page at <paramref name="self"/> into <paramref name="destination"/> (ByteSize bytes)
+    /// and seals it. Dirty children are written as <paramref name="addressOf"/> says; a leaf's values that go out
+    /// of line are written as the blob addresses in <paramref name="blobs"/> (by entry index). Does not modify the node.
+    /// </summary>
+    public abstract void Serialize(Span<byte> destination, PageAddress self, Func<Node, PageAddress> addressOf, PageAddress[]? blobs);
 }
 
 /// <summary>A child slot of an internal node: a dirty node in memory, or the address of a stored page.</summary>

@@ -31,6 +31,14 @@ internal readonly struct PageView
         return _page.AsSpan(position, length);
     }
 
+    /// <summary>The key of entry <paramref name="index"/> as a slice of the page's bytes.</summary>
+    public ReadOnlyMemory<byte> KeyMemory(int index)
+    {
+        var position = EntryOffset(index);
+        var length = Varint.Read(_page, ref position);
+        return _page.AsMemory(position, length);
+    }
+
     /// <summary>The payload after the key: a leaf's kind byte and value, an internal page's child address.</summary>
     private int PayloadOffset(int index)
     {
@@ -44,6 +52,14 @@ internal readonly struct PageView
     /// <summary>A leaf value: inline bytes, or the address of the blob that holds it.</summary>
     public bool TryGetInlineValue(int index, out ReadOnlySpan<byte> value, out PageAddress blob)
     {
+        var inline = TryGetInlineMemory(index, out var memory, out blob);
+        value = memory.Span;
+        return inline;
+    }
+
+    /// <summary>A leaf value as a slice of the page's bytes, or the address of the blob that holds it.</summary>
+    public bool TryGetInlineMemory(int index, out ReadOnlyMemory<byte> value, out PageAddress blob)
+    {
         var position = PayloadOffset(index);
         var valueKind = _page[position++];
         if (valueKind == PageFormat.ValueBlob)
@@ -53,7 +69,7 @@ internal readonly struct PageView
             return false;
         }
         var length = Varint.Read(_page, ref position);
-        value = _page.AsSpan(position, length);
+        value = _page.AsMemory(position, length);
         blob = default;
         return true;
     }

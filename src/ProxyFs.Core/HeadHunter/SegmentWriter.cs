@@ -22,10 +22,10 @@ internal sealed class SegmentWriter
 
     public int Blobs { get; private set; }
 
-    public PageAddress WriteNode(Node node)
+    public PageAddress WriteNode(Node node, Func<Node, PageAddress> addressOf, PageAddress[]? blobs)
     {
         var address = Reserve(node.ByteSize);
-        node.Serialize(_buffer.AsSpan((int)address.Offset, node.ByteSize), address);
+        node.Serialize(_buffer.AsSpan((int)address.Offset, node.ByteSize), address, addressOf, blobs);
         Pages++;
         return address;
     }

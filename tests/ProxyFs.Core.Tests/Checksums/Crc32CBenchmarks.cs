@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 
 namespace ProxyFs.Core.Tests.Checksums;
 
+[Collection(SerialCollection.Name)]
 public sealed class Crc32CBenchmarks(ITestOutputHelper output)
 {
     [BenchFact]

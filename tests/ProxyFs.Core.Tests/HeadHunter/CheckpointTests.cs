@@ -60,7 +60,7 @@ public sealed class CheckpointTests
         Assert.Equal(0, stats.CachedBytes);
         Assert.Equal(0, stats.DirtyPages);
 
-        // The segment is not in the store yet: every read must come from the pinned pages.
+        // The segment is not in the store yet: every read must come from the checkpoint image.
         Assert.Equal(3001, All(tree).Count);
         Assert.Equal(Value(1, 9000), tree.Get(Bytes("blob")));
         tree.Put(NumberKey(5), Bytes("changed"));

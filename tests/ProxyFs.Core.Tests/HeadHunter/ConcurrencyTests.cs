@@ -104,6 +104,90 @@ public sealed class ConcurrencyTests
         Assert.True(tree.Statistics.Misses > 0);
     }
 
+    [Fact]
+    public void Checkpoints_on_their_own_thread_capture_snapshots_while_a_writer_and_readers_run()
+    {
+        var store = new MemoryPageStore();
+        var ledger = new SpaceLedger();
+        using var tree = HeadHunterTree.Create(store, SmallPages(cacheBudget: 128 * 1024));
+        var model = new Dictionary<long, byte[]?>();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var writerDone = 0;
+        var checkpoints = 0;
+        var writer = new Thread(() => Guarded(failures, () =>
+        {
+            var random = new Random(21);
+            for (var op = 0; op < 40_000; op++)
+            {
+                var n = random.Next(Keys);
+                if (random.Next(4) == 0)
+                {
+                    tree.Delete(NumberKey(n));
+                    model[n] = null;
+                }
+                else
+                {
+                    var value = Versioned(n, op + 2);
+                    tree.Put(NumberKey(n), value);
+                    model[n] = value;
+                }
+            }
+            Volatile.Write(ref writerDone, 1);
+        }));
+        var checkpointer = new Thread(() => Guarded(failures, () =>
+        {
+            while (Volatile.Read(ref writerDone) == 0)
+            {
+                var checkpoint = tree.BeginCheckpoint(store.NextNonce());
+                store.Store(checkpoint);
+                ledger.Apply(checkpoint);
+                tree.CompleteCheckpoint(checkpoint);
+                checkpoints++;
+            }
+        }));
+        var reader = new Thread(() => Guarded(failures, () =>
+        {
+            var random = new Random(22);
+            while (Volatile.Read(ref writerDone) == 0)
+            {
+                var n = random.Next(Keys);
+                if (tree.Get(NumberKey(n)) is { } value)
+                {
+                    CheckValue(NumberKey(n), value);
+                }
+                byte[]? previous = null;
+                var seen = 0;
+                tree.Scan(NumberKey(n), (key, value) =>
+                {
+                    CheckValue(key, value);
+                    if (previous is not null && previous.AsSpan().SequenceCompareTo(key) >= 0)
+                    {
+                        throw new InvalidOperationException("scan went backwards");
+                    }
+                    previous = key.ToArray();
+                    return ++seen < 100;
+                });
+            }
+        }));
+        writer.Start();
+        checkpointer.Start();
+        reader.Start();
+        writer.Join();
+        checkpointer.Join();
+        reader.Join();
+        Assert.Empty(failures);
+        Assert.True(checkpoints > 1);
+
+        ledger.Apply(store.Checkpoint(tree));
+        ledger.AssertMatches(tree);
+        Assert.Equal(0, tree.DirtyCountDrifts);
+        using var reopened = HeadHunterTree.Open(store, tree.RootAddress, SmallPages(cacheBudget: 0));
+        foreach (var (n, value) in model)
+        {
+            Assert.Equal(value, reopened.Get(NumberKey(n)));
+        }
+    }
+
     private static void Guarded(System.Collections.Concurrent.ConcurrentQueue<Exception> failures, Action body)
     {
         try
