@@ -140,6 +140,10 @@ public sealed class InodeCache
     /// <summary>Gives a pin back; an object left unreferenced becomes a candidate for eviction.</summary>
     public void Unpin(Inode inode)
     {
+        if (Volatile.Read(ref inode.Evicted))
+        {
+            throw new InvalidOperationException($"inode {inode.Ino}: unpin of an evicted object (it was used without a reference)");
+        }
         int pins = Interlocked.Decrement(ref inode.Pins);
         if (pins < 0)
         {
