@@ -83,7 +83,7 @@ public sealed class InodeCacheTests
     [Fact]
     public void Unpinning_more_than_pinned_is_refused()
     {
-        var store = new MemoryInodeStore(new MemoryFileSystemOptions());
+        var store = new MemoryInodeStore(new MemoryFileSystemOptions(), unreferencedBudget: 5);
         Assert.Equal(0, store.Acquire(IFileSystem.RootIno, out Inode root));
         store.Unpin(root);
         Assert.Throws<InvalidOperationException>(() => store.Unpin(root));

@@ -28,6 +28,9 @@ public interface IInodeSource
 /// while pinned, so they cannot change under an evictor that holds the pins at <see cref="Inode.Evicting"/>.</para>
 /// <para>Loads, evictions and removals of one inode number are serialized by a striped lock, which is the innermost
 /// lock of the filesystem: neither <see cref="IInodeSource"/> method may take an inode lock.</para>
+/// <para>A cache that never evicts does not count pins at all (they would protect nothing): Acquire is one lookup in
+/// a concurrent dictionary, Pin and Unpin cost nothing. The pin discipline of the layer above is checked with a cache
+/// that evicts (the memory store's test mode).</para>
 /// </remarks>
 public sealed class InodeCache
 {
@@ -72,6 +75,13 @@ public sealed class InodeCache
     /// <summary>The pinned object of <paramref name="ino"/>, loaded on a miss; ENOENT when it does not exist.</summary>
     public int Acquire(ulong ino, out Inode inode)
     {
+        if (_budget == NeverEvict)
+        {
+            // Nothing is ever evicted, so a pin would protect nothing: the object is simply the one in the table.
+            bool found = _live.TryGetValue(ino, out Inode? kept);
+            inode = kept!;
+            return found ? 0 : Errno.ENOENT;
+        }
         var spin = default(SpinWait);
         while (true)
         {
@@ -116,7 +126,7 @@ public sealed class InodeCache
     /// <summary>Enters a new object (just created), pinned once.</summary>
     public void Add(Inode inode)
     {
-        inode.Pins = 1;
+        inode.Pins = _budget == NeverEvict ? 0 : 1;
         if (!_live.TryAdd(inode.Ino, inode))
         {
             throw new InvalidOperationException($"inode {inode.Ino} created twice");
@@ -126,6 +136,10 @@ public sealed class InodeCache
     /// <summary>Pins an object the caller holds through a lookup or an open handle.</summary>
     public void Pin(Inode inode)
     {
+        if (_budget == NeverEvict)
+        {
+            return;
+        }
         var spin = default(SpinWait);
         while (!TryPin(inode))
         {
@@ -140,6 +154,10 @@ public sealed class InodeCache
     /// <summary>Gives a pin back; an object left unreferenced becomes a candidate for eviction.</summary>
     public void Unpin(Inode inode)
     {
+        if (_budget == NeverEvict)
+        {
+            return;
+        }
         if (Volatile.Read(ref inode.Evicted))
         {
             throw new InvalidOperationException($"inode {inode.Ino}: unpin of an evicted object (it was used without a reference)");
@@ -180,7 +198,7 @@ public sealed class InodeCache
         }
     }
 
-    /// <summary>Objects with pins outstanding (a leak when nothing is in progress).</summary>
+    /// <summary>Objects with pins outstanding (a leak when nothing is in progress); pins are counted only by a cache that evicts.</summary>
     public IReadOnlyList<Inode> Pinned() => _live.Values.Where(i => Volatile.Read(ref i.Pins) > 0).ToList();
 
     private static bool TryPin(Inode inode)

@@ -34,7 +34,8 @@ public enum OperationKind
 /// <list type="bullet">
 /// <item>Begun with <see cref="IInodeStore.BeginOperation"/> before the POSIX layer takes any lock (the volume may
 /// wait there, e.g. for a checkpoint), ended with Dispose (a <c>using</c>). One scope per thread at a time: scopes
-/// do not nest. A scope is used only on the thread that began it, and not after it is disposed.</item>
+/// do not nest. A scope is used only on the thread that began it (checked at Commit, and at every change in debug
+/// builds), and not after it is disposed.</item>
 /// <item>Changes are recorded only between Begin and Commit; a change after Commit, or a second Commit, throws.</item>
 /// <item>Commit is called while the layer still holds the locks guarding what changed, so the order of commits on
 /// an object is the order of its changes.</item>
@@ -49,6 +50,7 @@ public abstract class InodeOperation : IDisposable
 {
     private int _thread;
     private bool _committed;
+    private object? _owner;
 
     public OperationKind Kind { get; private set; }
 
@@ -60,13 +62,13 @@ public abstract class InodeOperation : IDisposable
 
     public bool IsCommitted => _committed;
 
-    /// <summary>The store that began this scope; a change made through another store's object is refused.</summary>
-    protected abstract object Owner { get; }
-
     /// <summary>Makes the recorded changes one atomic unit (the volume appends its log record here).</summary>
     public void Commit()
     {
-        EnsureUsable();
+        if (_committed || _thread != Environment.CurrentManagedThreadId)
+        {
+            ThrowUnusable();
+        }
         _committed = true;
         if (Changes != 0)
         {
@@ -80,9 +82,15 @@ public abstract class InodeOperation : IDisposable
         {
             return;
         }
-        EnsureThread();
+#if DEBUG
+        if (_thread != Environment.CurrentManagedThreadId)
+        {
+            ThrowUnusable();
+        }
+#endif
         bool abandoned = !_committed && Changes != 0;
         _thread = 0;
+        _owner = null;
         OnEnd(abandoned);
     }
 
@@ -92,22 +100,28 @@ public abstract class InodeOperation : IDisposable
     /// </summary>
     public void Record(object owner)
     {
-        EnsureUsable();
-        if (!ReferenceEquals(owner, Owner))
+        // Not begun or disposed: no owner. The thread is checked here in debug builds (every test run) and at Commit
+        // always; reading the thread id costs as much as the rest of a scope.
+        if (_committed || !ReferenceEquals(owner, _owner)
+#if DEBUG
+            || _thread != Environment.CurrentManagedThreadId
+#endif
+            )
         {
-            throw new InvalidOperationException($"a change of one store recorded in a {Kind} scope of another");
+            ThrowUnusable(owner);
         }
         Changes++;
     }
 
-    /// <summary>Starts the scope on the current thread (the store calls this from BeginOperation).</summary>
-    protected void Start(OperationKind kind)
+    /// <summary>Starts the scope of <paramref name="owner"/> on the current thread (the store calls this from BeginOperation).</summary>
+    protected void Start(object owner, OperationKind kind)
     {
         if (_thread != 0)
         {
             throw new InvalidOperationException($"a {kind} scope begun while a {Kind} scope is active on this thread: scopes do not nest");
         }
         _thread = Environment.CurrentManagedThreadId;
+        _owner = owner;
         Kind = kind;
         Changes = 0;
         _committed = false;
@@ -119,24 +133,22 @@ public abstract class InodeOperation : IDisposable
     /// <summary>The scope ended; <paramref name="abandoned"/> when it recorded changes and was not committed.</summary>
     protected abstract void OnEnd(bool abandoned);
 
-    private void EnsureUsable()
+    /// <summary>Says which rule a use of the scope broke (kept out of the fast paths).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ThrowUnusable(object? owner = null)
     {
         if (_thread == 0)
         {
             throw new InvalidOperationException("a change or commit outside an operation scope (not begun, or already disposed)");
         }
-        EnsureThread();
-        if (_committed)
-        {
-            throw new InvalidOperationException($"a change or commit after the {Kind} scope was committed");
-        }
-    }
-
-    private void EnsureThread()
-    {
         if (_thread != Environment.CurrentManagedThreadId)
         {
             throw new InvalidOperationException($"a {Kind} scope used on a thread other than the one that began it");
         }
+        if (_committed)
+        {
+            throw new InvalidOperationException($"a change or commit after the {Kind} scope was committed");
+        }
+        throw new InvalidOperationException($"a change of one store recorded in a {Kind} scope of another ({owner})");
     }
 }

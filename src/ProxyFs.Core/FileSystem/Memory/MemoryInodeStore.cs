@@ -79,7 +79,7 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
     /// <summary>Operation scopes that ended with changes and no commit: a bug of the layer above when not 0.</summary>
     public long AbandonedOperations => Interlocked.Read(ref _abandoned);
 
-    /// <summary>Inode objects pinned now: when no operation is in progress, pins the layer leaked.</summary>
+    /// <summary>Inode objects pinned now: when no operation is in progress, pins the layer leaked (counted only when the store evicts).</summary>
     public IReadOnlyList<Inode> PinnedInodes() => _cache.Pinned();
 
     public Timespec Now() => _clock.Now();
@@ -119,18 +119,18 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
     public void Update(InodeOperation op, Inode inode)
     {
         op.Record(this);
-        CheckReferenced(inode);
         if (_records is not null)
         {
+            CheckReferenced(inode);
             Record(inode).Record = inode.Snapshot();
         }
     }
 
     public void UpdateAtime(Inode inode)
     {
-        CheckReferenced(inode);
         if (_records is not null)
         {
+            CheckReferenced(inode);
             Record(inode).Record.Atime = inode.Atime;
         }
     }
@@ -208,7 +208,7 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
 
     internal void ReportAbandoned() => Interlocked.Increment(ref _abandoned);
 
-    /// <summary>A change through an object nobody references could be lost to eviction at any moment.</summary>
+    /// <summary>A change through an object nobody references could be lost to eviction at any moment (checked when evicting: only then are pins counted).</summary>
     private static void CheckReferenced(Inode inode)
     {
         if (Volatile.Read(ref inode.Pins) <= 0 && !inode.IsReferenced)

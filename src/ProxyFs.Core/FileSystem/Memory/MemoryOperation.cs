@@ -14,12 +14,10 @@ internal sealed class MemoryOperation : InodeOperation
 
     private MemoryInodeStore? _store;
 
-    protected override object Owner => _store ?? throw new InvalidOperationException("operation scope not begun");
-
     public static MemoryOperation Begin(MemoryInodeStore store, OperationKind kind)
     {
         MemoryOperation op = _perThread ??= new MemoryOperation();
-        op.Start(kind); // throws when a scope is active on this thread
+        op.Start(store, kind); // throws when a scope is active on this thread
         op._store = store;
         return op;
     }
