@@ -50,6 +50,29 @@ public sealed class MemoryInodeStoreTests
     }
 
     [Fact]
+    public void Records_change_under_the_inode_lock_and_commit_before_it_is_let_go()
+    {
+        MemoryInodeStore store = Evicting();
+        Inode inode = NewFile(store);
+        using (InodeOperation op = store.BeginOperation(OperationKind.SetAttr))
+        {
+            inode.Uid = 5;
+            Assert.Throws<InvalidOperationException>(() => store.Update(op, inode));
+            Assert.Throws<InvalidOperationException>(() => store.UpdateAtime(inode));
+        }
+        using (InodeOperation op = store.BeginOperation(OperationKind.SetAttr))
+        {
+            lock (inode.Sync)
+            {
+                store.Update(op, inode);
+            }
+            var error = Assert.Throws<InvalidOperationException>(op.Commit);
+            Assert.Contains("letting go of the lock", error.Message, StringComparison.Ordinal);
+        }
+        store.Unpin(inode);
+    }
+
+    [Fact]
     public void A_scope_ended_after_changes_without_commit_is_counted()
     {
         MemoryInodeStore store = Evicting();

@@ -97,4 +97,48 @@ public sealed class EvictingConcurrencyTests
         fs.Forget(b.Ino, 1);
         evicting.AssertQuiescent();
     }
+
+    [Fact]
+    public void Attribute_changes_race_with_namespace_changes_of_the_same_inodes()
+    {
+        var evicting = new EvictingStore();
+        IFileSystem fs = evicting.Fs;
+        Assert.Equal(0, fs.MkDir(Caller.Root, IFileSystem.RootIno, MemFs.N("d"), 0x1FF, 0, out EntryOut dir));
+        Assert.Equal(0, fs.Create(Caller.Root, dir.Ino, MemFs.N("f"), 0x1A4, 0, OpenFlags.O_RDWR, out EntryOut file, out OpenResult open));
+        Parallel.For(0, 4, worker =>
+        {
+            for (int round = 0; round < 3000; round++)
+            {
+                switch (worker)
+                {
+                    case 0:
+                        Assert.Equal(0, fs.Link(Caller.Root, file.Ino, dir.Ino, MemFs.N("g"), out EntryOut linked));
+                        fs.Forget(linked.Ino, 1);
+                        Assert.Equal(0, fs.Unlink(Caller.Root, dir.Ino, MemFs.N("g")));
+                        break;
+                    case 1:
+                        var chmod = new SetAttrIn { Fields = SetAttrFields.Mode, Mode = (uint)(0x100 | (round & 0xFF)) };
+                        Assert.Equal(0, fs.SetAttr(Caller.Root, file.Ino, chmod, out _));
+                        break;
+                    case 2:
+                        var dirMode = new SetAttrIn { Fields = SetAttrFields.Mode, Mode = (uint)(0x1C0 | (round & 0x3F)) };
+                        Assert.Equal(0, fs.SetAttr(Caller.Root, dir.Ino, dirMode, out _));
+                        break;
+                    default:
+                        Assert.Equal(0, fs.Rename(Caller.Root, dir.Ino, MemFs.N("f"), dir.Ino, MemFs.N("h"), RenameFlags.None));
+                        Assert.Equal(0, fs.Rename(Caller.Root, dir.Ino, MemFs.N("h"), dir.Ino, MemFs.N("f"), RenameFlags.None));
+                        break;
+                }
+            }
+        });
+        Assert.Equal(0, fs.GetAttr(Caller.Root, file.Ino, out InodeAttr attr));
+        Assert.Equal(1u, attr.Nlink);
+        Assert.Equal((uint)(0x100 | (2999 & 0xFF)), attr.Mode & ModeBits.PermissionMask);
+        Assert.Equal(0, fs.GetAttr(Caller.Root, dir.Ino, out InodeAttr dirAttr));
+        Assert.Equal(3 * 20ul, dirAttr.Size);
+        Assert.Equal(0, fs.Release(file.Ino, open.Handle));
+        fs.Forget(file.Ino, 1);
+        fs.Forget(dir.Ino, 1);
+        evicting.AssertQuiescent();
+    }
 }

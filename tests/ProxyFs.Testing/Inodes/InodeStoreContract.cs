@@ -162,8 +162,8 @@ public abstract partial class InodeStoreContract
                 Assert.Equal(0, file.Xattrs.Set(op, "user.k"u8, "v"u8, XattrFlags.None));
                 file.Size = 4100;
                 store.Update(op, file);
+                op.Commit();
             }
-            op.Commit();
         }
         store.Unpin(dir);
         store.Unpin(file);

@@ -15,8 +15,9 @@ namespace ProxyFs.Core.FileSystem.Memory;
 /// writes its B+tree) and drops unreferenced objects beyond the budget through <see cref="InodeCache"/>, loading
 /// them again from the copy. With a budget of 0 every object goes as soon as nobody references it, and eviction
 /// checks that the object agrees with its record: any change the POSIX layer made without
-/// <see cref="Update"/>, or through an object it held without a reference, fails loudly. That test mode is how the
-/// layer is shown to keep the contract the volume relies on.</para>
+/// <see cref="Update"/>, or through an object it held without a reference, fails loudly; so does an Update without
+/// the inode's lock, or a commit after that lock was let go. That test mode is how the layer is shown to keep the
+/// contract the volume relies on.</para>
 /// </remarks>
 public sealed class MemoryInodeStore : IInodeStore, IInodeSource
 {
@@ -122,7 +123,9 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
         if (_records is not null)
         {
             CheckReferenced(inode);
+            CheckLocked(inode);
             Record(inode).Record = inode.Snapshot();
+            ((MemoryOperation)op).Updated(inode);
         }
     }
 
@@ -131,6 +134,7 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
         if (_records is not null)
         {
             CheckReferenced(inode);
+            CheckLocked(inode);
             Record(inode).Record.Atime = inode.Atime;
         }
     }
@@ -214,6 +218,14 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
         if (Volatile.Read(ref inode.Pins) <= 0 && !inode.IsReferenced)
         {
             throw new InvalidOperationException($"{inode}: changed through an object that is not referenced (evicted: {inode.Evicted})");
+        }
+    }
+
+    private static void CheckLocked(Inode inode)
+    {
+        if (!inode.Sync.IsHeldByCurrentThread)
+        {
+            throw new InvalidOperationException($"{inode}: record changed without holding its lock");
         }
     }
 

@@ -107,6 +107,7 @@ public partial class PosixFileSystem
                         return error;
                     }
                     uint perms = PrepareMode(caller, dir!, mode, umask, ModeBits.PermissionMask, ModeBits.S_IFREG);
+                    using var locks = new InodeLocks(dir!);
                     error = NewInode(op, caller, dir!, ModeBits.S_IFREG | perms, 0, default, out inode);
                     if (error != 0)
                     {
@@ -115,9 +116,9 @@ public partial class PosixFileSystem
                     lock (inode!.Sync)
                     {
                         inode.Opens = 1;
+                        AddNew(op, dir!, name, inode, out entry);
+                        op.Commit();
                     }
-                    AddNew(op, dir!, name, inode, out entry);
-                    op.Commit();
                 }
                 finally
                 {
@@ -172,9 +173,9 @@ public partial class PosixFileSystem
                         inode.Linkable = (flags & OpenFlags.O_EXCL) == 0;
                         inode.Lookups = 1;
                         inode.Opens = 1;
+                        FillEntry(inode, out entry);
+                        op.Commit();
                     }
-                    FillEntry(inode, out entry);
-                    op.Commit();
                 }
                 finally
                 {

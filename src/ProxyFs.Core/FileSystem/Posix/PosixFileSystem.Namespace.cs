@@ -37,13 +37,17 @@ public partial class PosixFileSystem
                 return Errno.EPERM; // CAP_MKNOD
             }
             uint perms = PrepareMode(caller, dir!, mode, umask, ModeBits.PermissionMask, type);
+            using var locks = new InodeLocks(dir!);
             error = NewInode(op, caller, dir!, type | perms, type is ModeBits.S_IFCHR or ModeBits.S_IFBLK ? rdev : 0, default, out inode);
             if (error != 0)
             {
                 return error;
             }
-            AddNew(op, dir!, name, inode!, out entry);
-            op.Commit();
+            lock (inode!.Sync)
+            {
+                AddNew(op, dir!, name, inode, out entry);
+                op.Commit();
+            }
             return 0;
         }
         finally
@@ -73,6 +77,7 @@ public partial class PosixFileSystem
                 return Errno.EMLINK;
             }
             uint perms = PrepareMode(caller, dir!, mode, umask, 0x3FF /* rwxrwxrwx and sticky */, ModeBits.S_IFDIR);
+            using var locks = new InodeLocks(dir!);
             error = NewInode(op, caller, dir!, ModeBits.S_IFDIR | perms, 0, default, out inode);
             if (error != 0)
             {
@@ -82,10 +87,9 @@ public partial class PosixFileSystem
             {
                 inode.Size = 2 * InodeRecord.DirentSize;
                 inode.Nlink = 1; // AddNew adds the parent's entry; "." is the second link
-                _store.Update(op, inode);
+                AddNew(op, dir!, name, inode, out entry);
+                op.Commit();
             }
-            AddNew(op, dir!, name, inode, out entry);
-            op.Commit();
             return 0;
         }
         finally
@@ -118,6 +122,7 @@ public partial class PosixFileSystem
             {
                 return error;
             }
+            using var locks = new InodeLocks(dir!);
             error = NewInode(op, caller, dir!, ModeBits.S_IFLNK | 0x1FF, 0, target, out inode);
             if (error != 0)
             {
@@ -126,10 +131,9 @@ public partial class PosixFileSystem
             lock (inode!.Sync)
             {
                 inode.Size = target.Length;
-                _store.Update(op, inode);
+                AddNew(op, dir!, name, inode, out entry);
+                op.Commit();
             }
-            AddNew(op, dir!, name, inode, out entry);
-            op.Commit();
             return 0;
         }
         finally
@@ -163,22 +167,20 @@ public partial class PosixFileSystem
             {
                 return Errno.EPERM;
             }
-            lock (inode.Sync)
+            using var locks = new InodeLocks(inode, dir);
+            if (inode.Nlink == 0 && !inode.Linkable)
             {
-                if (inode.Nlink == 0 && !inode.Linkable)
-                {
-                    return Errno.ENOENT; // only an O_TMPFILE file may come back from no links
-                }
-                if (_limits.MaxLinks != 0 && inode.Nlink >= _limits.MaxLinks)
-                {
-                    return Errno.EMLINK;
-                }
-                inode.Nlink++;
-                inode.Linkable = false;
-                inode.Ctime = _store.Now();
-                inode.Lookups++;
-                _store.Update(op, inode);
+                return Errno.ENOENT; // only an O_TMPFILE file may come back from no links
             }
+            if (_limits.MaxLinks != 0 && inode.Nlink >= _limits.MaxLinks)
+            {
+                return Errno.EMLINK;
+            }
+            inode.Nlink++;
+            inode.Linkable = false;
+            inode.Ctime = _store.Now();
+            inode.Lookups++;
+            _store.Update(op, inode);
             dir!.Directory!.Add(op, newName, inode.Ino, inode.Type);
             DirectoryChanged(op, dir, _store.Now(), 1, 0);
             FillEntry(inode, out entry);
@@ -238,16 +240,14 @@ public partial class PosixFileSystem
             {
                 return Errno.ENOTEMPTY;
             }
+            using var locks = new InodeLocks(dir, victim);
             dir.Directory.Remove(op, name);
             Timespec now = _store.Now();
             DirectoryChanged(op, dir, now, -1, directory ? -1 : 0);
-            lock (victim.Sync)
-            {
-                victim.Nlink = directory ? 0 : victim.Nlink - 1;
-                victim.Ctime = now;
-                _store.Update(op, victim);
-                FreeIfUnused(op, victim);
-            }
+            victim.Nlink = directory ? 0 : victim.Nlink - 1;
+            victim.Ctime = now;
+            _store.Update(op, victim);
+            FreeIfUnused(op, victim);
             op.Commit();
             return 0;
         }
@@ -338,19 +338,14 @@ public partial class PosixFileSystem
         return error;
     }
 
-    /// <summary>Enters a new inode in a directory with one link and one lookup.</summary>
+    /// <summary>Enters a new inode in a directory with one link and one lookup; both inodes are locked.</summary>
     private void AddNew(InodeOperation op, Inode dir, ReadOnlySpan<byte> name, Inode inode, out EntryOut entry)
     {
         dir.Directory!.Add(op, name, inode.Ino, inode.Type);
-        Timespec ctime;
-        lock (inode.Sync)
-        {
-            inode.Nlink++;
-            inode.Lookups = 1;
-            ctime = inode.Ctime;
-            _store.Update(op, inode);
-        }
-        DirectoryChanged(op, dir, ctime, 1, inode.IsDirectory ? 1 : 0);
+        inode.Nlink++;
+        inode.Lookups = 1;
+        _store.Update(op, inode);
+        DirectoryChanged(op, dir, inode.Ctime, 1, inode.IsDirectory ? 1 : 0);
         FillEntry(inode, out entry);
     }
 }

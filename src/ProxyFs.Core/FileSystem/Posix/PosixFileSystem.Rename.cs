@@ -103,6 +103,7 @@ public partial class PosixFileSystem
             return error;
         }
 
+        using var locks = new InodeLocks(oldDir, newDir, moved, replaced);
         Timespec now = _store.Now();
         if (exchange)
         {
@@ -127,33 +128,27 @@ public partial class PosixFileSystem
             DirectoryChanged(op, oldDir, now, -1, movedIsDir ? -1 : 0);
             DirectoryChanged(op, newDir, now, 1, movedIsDir ? 1 : 0);
         }
-        lock (moved.Sync)
+        moved.Ctime = now;
+        if (movedIsDir)
         {
-            moved.Ctime = now;
-            if (movedIsDir)
-            {
-                moved.Parent = newDir.Ino;
-            }
-            _store.Update(op, moved);
+            moved.Parent = newDir.Ino;
         }
+        _store.Update(op, moved);
         if (replaced is not null)
         {
-            lock (replaced.Sync)
+            replaced.Ctime = now;
+            if (exchange && replacedIsDir)
             {
-                replaced.Ctime = now;
-                if (exchange && replacedIsDir)
-                {
-                    replaced.Parent = oldDir.Ino;
-                }
-                if (!exchange)
-                {
-                    replaced.Nlink = replacedIsDir ? 0 : replaced.Nlink - 1;
-                }
-                _store.Update(op, replaced);
-                if (!exchange)
-                {
-                    FreeIfUnused(op, replaced);
-                }
+                replaced.Parent = oldDir.Ino;
+            }
+            if (!exchange)
+            {
+                replaced.Nlink = replacedIsDir ? 0 : replaced.Nlink - 1;
+            }
+            _store.Update(op, replaced);
+            if (!exchange)
+            {
+                FreeIfUnused(op, replaced);
             }
         }
         op.Commit();
