@@ -1,61 +1,64 @@
+using ProxyFs.Core.FileSystem.Inodes;
+
 namespace ProxyFs.Core.FileSystem.Memory;
 
-/// <summary>One entry of a directory.</summary>
-internal sealed class DirEntry(byte[] name, MemoryInode inode, long cookie)
-{
-    public byte[] Name { get; } = name;
-    public MemoryInode Inode { get; set; } = inode;
-
-    /// <summary>The readdir offset just after this entry; increases with each entry added to the directory.</summary>
-    public long Cookie { get; } = cookie;
-}
-
 /// <summary>
-/// The entries of a directory: a hash table by name (searched by span without allocating) and a list ordered by
-/// cookie for readdir. Each entry gets the next cookie of its directory when it is added and keeps it, so a
-/// listing resumed at a cookie neither skips nor repeats an entry that stayed in the directory meanwhile. Removed
-/// entries leave a gap in the list that is compacted away once gaps are the majority. Offsets 1 and 2 are "." and
-/// "..". Guarded by the filesystem's namespace lock.
+/// The entries of a directory of a <see cref="MemoryInodeStore"/>: a hash table by name (searched by span without
+/// allocating) and a list ordered by cookie for readdir. Each entry gets the next cookie of its directory when it is
+/// added and keeps it. Removed entries leave a gap in the list that is compacted away once gaps are the majority.
+/// Guarded by the POSIX layer's namespace lock (see <see cref="IDirectory"/>).
 /// </summary>
-internal sealed class MemoryDirectory
+internal sealed class MemoryDirectory : IDirectory
 {
-    /// <summary>Cookie of the first real entry; 1 and 2 follow "." and "..".</summary>
+    /// <summary>Cookie of the first entry; 1 and 2 are the layer's "." and "..".</summary>
     public const long FirstCookie = 3;
 
-    private readonly Dictionary<byte[], DirEntry> _byName;
-    private readonly Dictionary<byte[], DirEntry>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
-    private DirEntry?[] _ordered = new DirEntry?[4];
+    private readonly MemoryInodeStore _store;
+    private readonly Dictionary<byte[], Entry> _byName;
+    private readonly Dictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+    private Entry?[] _ordered = new Entry?[4];
     private int _used;
     private long _nextCookie = FirstCookie;
 
-    public MemoryDirectory(MemoryInode parent)
+    public MemoryDirectory(MemoryInodeStore store)
     {
-        Parent = parent;
-        _byName = new Dictionary<byte[], DirEntry>(NameComparer.Instance);
+        _store = store;
+        _byName = new Dictionary<byte[], Entry>(NameComparer.Instance);
         _bySpan = _byName.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
-    /// <summary>The directory ".." names (the root's parent is the root).</summary>
-    public MemoryInode Parent { get; set; }
+    public long Count => _byName.Count;
 
-    public int Count => _byName.Count;
+    public bool IsEmpty => _byName.Count == 0;
 
-    public DirEntry? Find(ReadOnlySpan<byte> name) => _bySpan.TryGetValue(name, out DirEntry? entry) ? entry : null;
-
-    public DirEntry Add(ReadOnlySpan<byte> name, MemoryInode inode)
+    public bool TryFind(ReadOnlySpan<byte> name, out DirectoryEntry entry)
     {
-        var entry = new DirEntry(name.ToArray(), inode, _nextCookie++);
+        if (_bySpan.TryGetValue(name, out Entry? found))
+        {
+            entry = new DirectoryEntry(found.Ino, found.Type, found.Cookie);
+            return true;
+        }
+        entry = default;
+        return false;
+    }
+
+    public long Add(InodeOperation op, ReadOnlySpan<byte> name, ulong ino, uint type)
+    {
+        op.Record(_store);
+        var entry = new Entry(name.ToArray(), ino, type, _nextCookie++);
         _byName.Add(entry.Name, entry);
         if (_used == _ordered.Length)
         {
             Compact(grow: true);
         }
         _ordered[_used++] = entry;
-        return entry;
+        return entry.Cookie;
     }
 
-    public void Remove(DirEntry entry)
+    public void Remove(InodeOperation op, ReadOnlySpan<byte> name)
     {
+        Entry entry = Existing(name);
+        op.Record(_store);
         _byName.Remove(entry.Name);
         int index = IndexAfter(entry.Cookie - 1);
         EntryAtOrAfter(ref index);
@@ -69,8 +72,33 @@ internal sealed class MemoryDirectory
         }
     }
 
+    public void Replace(InodeOperation op, ReadOnlySpan<byte> name, ulong ino, uint type)
+    {
+        Entry entry = Existing(name);
+        op.Record(_store);
+        entry.Ino = ino;
+        entry.Type = type;
+    }
+
+    public void Enumerate<TVisitor>(long afterCookie, ref TVisitor visitor)
+        where TVisitor : IDirectoryVisitor, allows ref struct
+    {
+        int index = IndexAfter(afterCookie);
+        while (EntryAtOrAfter(ref index) is { } entry)
+        {
+            if (!visitor.Visit(entry.Name, new DirectoryEntry(entry.Ino, entry.Type, entry.Cookie)))
+            {
+                return;
+            }
+            index++;
+        }
+    }
+
+    private Entry Existing(ReadOnlySpan<byte> name) =>
+        _bySpan.TryGetValue(name, out Entry? entry) ? entry : throw new InvalidOperationException("change of a directory entry that is not there");
+
     /// <summary>Index of the first slot whose entry's cookie is greater than <paramref name="cookie"/>.</summary>
-    public int IndexAfter(long cookie)
+    private int IndexAfter(long cookie)
     {
         // Slots are ordered by cookie; an emptied slot is skipped by probing its neighbours.
         int lo = 0;
@@ -100,11 +128,11 @@ internal sealed class MemoryDirectory
     }
 
     /// <summary>The entry in slot <paramref name="index"/> or after it; null when none.</summary>
-    public DirEntry? EntryAtOrAfter(ref int index)
+    private Entry? EntryAtOrAfter(ref int index)
     {
         while (index < _used)
         {
-            DirEntry? entry = _ordered[index];
+            Entry? entry = _ordered[index];
             if (entry is not null)
             {
                 return entry;
@@ -118,7 +146,7 @@ internal sealed class MemoryDirectory
     {
         int live = _byName.Count;
         int capacity = grow ? Math.Max(4, Math.Max(_ordered.Length, live * 2)) : Math.Max(4, live * 2);
-        var next = new DirEntry?[capacity];
+        var next = new Entry?[capacity];
         int n = 0;
         for (int i = 0; i < _used; i++)
         {
@@ -129,5 +157,13 @@ internal sealed class MemoryDirectory
         }
         _ordered = next;
         _used = n;
+    }
+
+    private sealed class Entry(byte[] name, ulong ino, uint type, long cookie)
+    {
+        public byte[] Name { get; } = name;
+        public ulong Ino { get; set; } = ino;
+        public uint Type { get; set; } = type;
+        public long Cookie { get; } = cookie;
     }
 }

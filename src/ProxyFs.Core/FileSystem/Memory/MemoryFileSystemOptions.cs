@@ -1,20 +1,6 @@
+using ProxyFs.Core.FileSystem.Posix;
+
 namespace ProxyFs.Core.FileSystem.Memory;
-
-/// <summary>How reads update the access time (the kernel's mount options of the same names).</summary>
-public enum AtimePolicy
-{
-    /// <summary>
-    /// The kernel's default: atime is updated on a read only when it is not after mtime or ctime, or is more than a
-    /// day old.
-    /// </summary>
-    Relatime,
-
-    /// <summary>Every read updates atime.</summary>
-    StrictAtime,
-
-    /// <summary>Reads never update atime.</summary>
-    NoAtime,
-}
 
 /// <summary>Settings of a <see cref="MemoryFileSystem"/>.</summary>
 public sealed class MemoryFileSystemOptions
@@ -31,6 +17,7 @@ public sealed class MemoryFileSystemOptions
     /// <summary>The most hard links an inode (and subdirectories a directory) may have; 0: no limit, as tmpfs.</summary>
     public uint MaxLinks { get; init; }
 
+    /// <summary>How reads update atime (a mount option of the POSIX layer).</summary>
     public AtimePolicy Atime { get; init; } = AtimePolicy.Relatime;
 
     /// <summary>Owner, group and mode of the root directory. Default root:root 0755 (1777 would be /tmp-like).</summary>

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using ProxyFs.Core.FileSystem.Inodes;
 
 namespace ProxyFs.Core.FileSystem.Memory;
 
@@ -8,23 +10,119 @@ namespace ProxyFs.Core.FileSystem.Memory;
 /// memory holds the data. Holes and allocated-but-unwritten pages read as zeros and are holes for SEEK_DATA, as in
 /// tmpfs, so a 1 TB sparse file costs one entry per written chunk. Memory of a chunk is allocated on its first
 /// write; a page's bytes that no write covered are zeroed when the page becomes written, so a written page never
-/// shows stale memory. Not thread-safe: the owning inode's lock guards it.
+/// shows stale memory. Every change reserves its new pages from the store's <see cref="MemorySpace"/> first (ENOSPC
+/// with nothing changed) and gives freed pages back. Not thread-safe: the owning inode's lock guards it.
 /// </summary>
-internal sealed class SparseData
+internal sealed class SparseData(MemoryInodeStore store, MemorySpace space) : IFileData
 {
     public const int PageShift = 12;
     public const int PageSize = 1 << PageShift;
     private const int ChunkShift = 18;
     private const int ChunkSize = 1 << ChunkShift;
     private const int PagesPerChunk = ChunkSize / PageSize;
+    private const int CopyBufferSize = 256 * 1024;
 
     private readonly SortedList<long, Chunk> _chunks = new();
 
     /// <summary>Pages counted in st_blocks.</summary>
     public long AllocatedPages { get; private set; }
 
+    public ulong AllocatedBlocks => (ulong)AllocatedPages * (PageSize / 512);
+
+    public int Write(InodeOperation op, long offset, ReadOnlySpan<byte> source)
+    {
+        if (!space.TryReserve(PagesToAllocate(offset, source.Length)))
+        {
+            return Errno.ENOSPC;
+        }
+        op.Record(store);
+        Write(offset, source);
+        return 0;
+    }
+
+    public void Truncate(InodeOperation op, long size)
+    {
+        op.Record(store);
+        long before = AllocatedPages;
+        Truncate(size);
+        space.Release(before - AllocatedPages);
+    }
+
+    public void PunchHole(InodeOperation op, long offset, long length)
+    {
+        op.Record(store);
+        long before = AllocatedPages;
+        PunchHole(offset, length);
+        space.Release(before - AllocatedPages);
+    }
+
+    /// <summary>Punches, then allocates: whole pages inside are freed and allocated again, so the space needed is the range's unallocated pages.</summary>
+    public int ZeroRange(InodeOperation op, long offset, long length)
+    {
+        long needed = PagesToAllocate(offset, length);
+        if (!space.TryReserve(needed))
+        {
+            return Errno.ENOSPC;
+        }
+        op.Record(store);
+        long before = AllocatedPages;
+        PunchHole(offset, length);
+        Allocate(offset, length);
+        space.Release(needed - (AllocatedPages - before));
+        return 0;
+    }
+
+    public int Allocate(InodeOperation op, long offset, long length)
+    {
+        if (!space.TryReserve(PagesToAllocate(offset, length)))
+        {
+            return Errno.ENOSPC;
+        }
+        op.Record(store);
+        Allocate(offset, length);
+        return 0;
+    }
+
+    /// <summary>Copies the bytes through a pooled buffer: holes of the source become written zeros, as tmpfs's splice copy makes them.</summary>
+    public int CopyFrom(InodeOperation op, IFileData source, long sourceOffset, long offset, long length)
+    {
+        if (source is not SparseData from)
+        {
+            throw new ArgumentException("copy from the data of another store", nameof(source));
+        }
+        if (!space.TryReserve(PagesToAllocate(offset, length)))
+        {
+            return Errno.ENOSPC;
+        }
+        op.Record(store);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            for (long done = 0; done < length;)
+            {
+                int n = (int)Math.Min(CopyBufferSize, length - done);
+                from.Read(sourceOffset + done, buffer.AsSpan(0, n));
+                Write(offset + done, buffer.AsSpan(0, n));
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return 0;
+    }
+
+    /// <summary>Frees every page (the inode is freed).</summary>
+    public void ReleaseAll()
+    {
+        space.Release(AllocatedPages);
+        AllocatedPages = 0;
+        _chunks.Clear();
+    }
+
     /// <summary>Pages that would newly be allocated by writing or reserving [offset, offset+length).</summary>
-    public long PagesToAllocate(long offset, long length)
+    private long PagesToAllocate(long offset, long length)
     {
         if (length <= 0)
         {
@@ -88,7 +186,7 @@ internal sealed class SparseData
     }
 
     /// <summary>Stores <paramref name="source"/> at <paramref name="offset"/>, allocating pages as needed.</summary>
-    public void Write(long offset, ReadOnlySpan<byte> source)
+    private void Write(long offset, ReadOnlySpan<byte> source)
     {
         while (!source.IsEmpty)
         {
@@ -129,7 +227,7 @@ internal sealed class SparseData
     /// tmpfs, a page reserved by an earlier fallocate and still unwritten is zeroed and becomes data when reserved
     /// again (shmem_get_folio initializes a fallocated folio it meets a second time); a new page stays a hole.
     /// </summary>
-    public void Allocate(long offset, long length)
+    private void Allocate(long offset, long length)
     {
         ForEachChunk(offset, length, (chunkIndex, from, to, data) =>
         {
@@ -154,7 +252,7 @@ internal sealed class SparseData
     /// Makes [offset, offset+length) read as zeros: whole pages are freed, the covered part of partial pages is
     /// zeroed (those pages stay allocated), as tmpfs's hole punching does.
     /// </summary>
-    public void PunchHole(long offset, long length)
+    private void PunchHole(long offset, long length)
     {
         if (length <= 0)
         {
@@ -165,13 +263,13 @@ internal sealed class SparseData
         long endWhole = end >> PageShift; // exclusive
         if (firstWhole < endWhole)
         {
-            ZeroRange(offset, firstWhole << PageShift);
+            ZeroWritten(offset, firstWhole << PageShift);
             FreePages(firstWhole, endWhole);
-            ZeroRange(endWhole << PageShift, end);
+            ZeroWritten(endWhole << PageShift, end);
         }
         else
         {
-            ZeroRange(offset, end);
+            ZeroWritten(offset, end);
         }
     }
 
@@ -179,10 +277,10 @@ internal sealed class SparseData
     /// Drops everything at and after <paramref name="size"/>: pages wholly past it are freed (fallocated ones too),
     /// the tail of the page holding it is zeroed.
     /// </summary>
-    public void Truncate(long size)
+    private void Truncate(long size)
     {
         long firstFree = (size + PageSize - 1) >> PageShift;
-        ZeroRange(size, firstFree << PageShift);
+        ZeroWritten(size, firstFree << PageShift);
         FreePages(firstFree, long.MaxValue >> PageShift);
     }
 
@@ -261,7 +359,7 @@ internal sealed class SparseData
     }
 
     /// <summary>Zeroes the written bytes of [from, to) without freeing pages.</summary>
-    private void ZeroRange(long from, long to)
+    private void ZeroWritten(long from, long to)
     {
         while (from < to)
         {

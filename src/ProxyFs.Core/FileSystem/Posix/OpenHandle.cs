@@ -1,9 +1,11 @@
-namespace ProxyFs.Core.FileSystem.Memory;
+using ProxyFs.Core.FileSystem.Inodes;
 
-/// <summary>An open file or directory of a <see cref="MemoryFileSystem"/>: what Open, Create or OpenDir returned.</summary>
-internal sealed class OpenHandle(MemoryInode inode, int flags, bool isDirectory)
+namespace ProxyFs.Core.FileSystem.Posix;
+
+/// <summary>An open file or directory of a <see cref="PosixFileSystem"/>: what Open, Create or OpenDir returned.</summary>
+internal sealed class OpenHandle(Inode inode, int flags, bool isDirectory)
 {
-    public MemoryInode Inode { get; } = inode;
+    public Inode Inode { get; } = inode;
 
     public int Flags { get; } = flags;
 

@@ -1,4 +1,6 @@
-namespace ProxyFs.Core.FileSystem.Memory;
+using ProxyFs.Core.FileSystem.Inodes;
+
+namespace ProxyFs.Core.FileSystem.Posix;
 
 /// <summary>
 /// Extended attributes in the user., trusted. and security. namespaces, with the kernel's rules
@@ -14,7 +16,7 @@ namespace ProxyFs.Core.FileSystem.Memory;
 /// <item>setting or removing updates ctime.</item>
 /// </list>
 /// </summary>
-public sealed partial class MemoryFileSystem
+public partial class PosixFileSystem
 {
     private const int XattrSizeMax = 65536;
 
@@ -38,30 +40,34 @@ public sealed partial class MemoryFileSystem
         {
             return Errno.E2BIG;
         }
-        if (!TryGetInode(ino, out MemoryInode inode))
+        using InodeOperation op = _store.BeginOperation(OperationKind.SetXattr);
+        if (_store.Acquire(ino, out Inode inode) != 0)
         {
             return Errno.ENOENT;
         }
-        lock (inode.Sync)
+        try
         {
-            error = CheckXattrWrite(caller, inode, name, kind);
-            if (error != 0)
+            lock (inode.Sync)
             {
-                return error;
+                error = CheckXattrWrite(caller, inode, name, kind);
+                if (error == 0)
+                {
+                    error = inode.Xattrs.Set(op, name, value, flags & (XattrFlags.Create | XattrFlags.Replace));
+                }
+                if (error != 0)
+                {
+                    return error;
+                }
+                inode.Ctime = _store.Now();
+                _store.Update(op, inode);
+                op.Commit();
             }
-            bool exists = inode.Xattrs?.Contains(name) ?? false;
-            if ((flags & XattrFlags.Create) != 0 && exists)
-            {
-                return Errno.EEXIST;
-            }
-            if ((flags & XattrFlags.Replace) != 0 && !exists)
-            {
-                return Errno.ENODATA;
-            }
-            (inode.Xattrs ??= new XattrSet()).Set(name, value);
-            inode.Ctime = Now();
+            return 0;
         }
-        return 0;
+        finally
+        {
+            _store.Unpin(inode);
+        }
     }
 
     public int GetXattr(in Caller caller, ulong ino, ReadOnlySpan<byte> name, Span<byte> value, out int size)
@@ -72,88 +78,70 @@ public sealed partial class MemoryFileSystem
         {
             return error;
         }
-        if (!TryGetInode(ino, out MemoryInode inode))
+        if (_store.Acquire(ino, out Inode inode) != 0)
         {
             return Errno.ENOENT;
         }
-        lock (inode.Sync)
+        try
         {
-            switch (kind)
+            lock (inode.Sync)
             {
-                case XattrKind.Trusted when !caller.IsRoot:
+                error = CheckXattrRead(caller, inode, name, kind);
+                if (error != 0)
+                {
+                    return error;
+                }
+                int length = inode.Xattrs.Get(name, value);
+                if (length < 0)
+                {
                     return Errno.ENODATA;
-                case XattrKind.User when !inode.IsRegular && !inode.IsDirectory:
-                    return Errno.ENODATA;
-                case XattrKind.User or XattrKind.Trusted or XattrKind.Unknown when !Permissions.May(caller, inode, Permissions.Read):
-                    return Errno.EACCES;
-                case XattrKind.System or XattrKind.Unknown:
-                    return Errno.EOPNOTSUPP;
-            }
-            if (IsBarePrefix(name, kind))
-            {
-                return Errno.EINVAL;
-            }
-            byte[]? stored = inode.Xattrs?.Get(name);
-            if (stored is null)
-            {
-                return Errno.ENODATA;
-            }
-            size = stored.Length;
-            if (value.IsEmpty)
-            {
+                }
+                if (!value.IsEmpty && value.Length < length)
+                {
+                    return Errno.ERANGE;
+                }
+                size = length;
                 return 0;
             }
-            if (value.Length < stored.Length)
-            {
-                size = 0;
-                return Errno.ERANGE;
-            }
-            stored.CopyTo(value);
         }
-        return 0;
+        finally
+        {
+            _store.Unpin(inode);
+        }
     }
 
     public int ListXattr(in Caller caller, ulong ino, Span<byte> names, out int size)
     {
         size = 0;
-        if (!TryGetInode(ino, out MemoryInode inode))
+        if (_store.Acquire(ino, out Inode inode) != 0)
         {
             return Errno.ENOENT;
         }
-        lock (inode.Sync)
+        try
         {
-            XattrSet? set = inode.Xattrs;
-            int total = 0;
-            for (int i = 0; set is not null && i < set.Count; i++)
+            lock (inode.Sync)
             {
-                if (Listed(caller, set[i].Key))
+                var measure = new XattrNameList(caller.IsRoot, default);
+                inode.Xattrs.VisitNames(ref measure);
+                size = measure.Length;
+                if (names.IsEmpty)
                 {
-                    total += set[i].Key.Length + 1;
+                    return 0;
                 }
-            }
-            size = total;
-            if (names.IsEmpty)
-            {
+                if (names.Length < measure.Length)
+                {
+                    size = 0;
+                    return Errno.ERANGE;
+                }
+                var copy = new XattrNameList(caller.IsRoot, names);
+                inode.Xattrs.VisitNames(ref copy);
                 return 0;
             }
-            if (names.Length < total)
-            {
-                size = 0;
-                return Errno.ERANGE;
-            }
-            int at = 0;
-            for (int i = 0; set is not null && i < set.Count; i++)
-            {
-                byte[] key = set[i].Key;
-                if (Listed(caller, key))
-                {
-                    key.CopyTo(names[at..]);
-                    names[at + key.Length] = 0;
-                    at += key.Length + 1;
-                }
-            }
         }
-        return 0;
+        finally
+        {
+            _store.Unpin(inode);
+        }
     }
 
     public int RemoveXattr(in Caller caller, ulong ino, ReadOnlySpan<byte> name)
@@ -163,30 +151,55 @@ public sealed partial class MemoryFileSystem
         {
             return error;
         }
-        if (!TryGetInode(ino, out MemoryInode inode))
+        using InodeOperation op = _store.BeginOperation(OperationKind.RemoveXattr);
+        if (_store.Acquire(ino, out Inode inode) != 0)
         {
             return Errno.ENOENT;
         }
-        lock (inode.Sync)
+        try
         {
-            error = CheckXattrWrite(caller, inode, name, kind);
-            if (error != 0)
+            lock (inode.Sync)
             {
-                return error;
+                error = CheckXattrWrite(caller, inode, name, kind);
+                if (error != 0)
+                {
+                    return error;
+                }
+                if (!inode.Xattrs.Remove(op, name))
+                {
+                    return Errno.ENODATA;
+                }
+                inode.Ctime = _store.Now();
+                _store.Update(op, inode);
+                op.Commit();
             }
-            if (inode.Xattrs is null || !inode.Xattrs.Remove(name))
-            {
-                return Errno.ENODATA;
-            }
-            inode.Ctime = Now();
+            return 0;
         }
-        return 0;
+        finally
+        {
+            _store.Unpin(inode);
+        }
     }
 
-    private static bool Listed(in Caller caller, byte[] name) => caller.IsRoot || !name.AsSpan().StartsWith("trusted."u8);
+    /// <summary>The checks of a read after the name itself was found valid.</summary>
+    private static int CheckXattrRead(in Caller caller, Inode inode, ReadOnlySpan<byte> name, XattrKind kind)
+    {
+        switch (kind)
+        {
+            case XattrKind.Trusted when !caller.IsRoot:
+                return Errno.ENODATA;
+            case XattrKind.User when !inode.IsRegular && !inode.IsDirectory:
+                return Errno.ENODATA;
+            case XattrKind.User or XattrKind.Trusted or XattrKind.Unknown when !Permissions.May(caller, inode, Permissions.Read):
+                return Errno.EACCES;
+            case XattrKind.System or XattrKind.Unknown:
+                return Errno.EOPNOTSUPP;
+        }
+        return IsBarePrefix(name, kind) ? Errno.EINVAL : 0;
+    }
 
     /// <summary>The checks of a write (set or remove) after the name itself was found valid.</summary>
-    private static int CheckXattrWrite(in Caller caller, MemoryInode inode, ReadOnlySpan<byte> name, XattrKind kind)
+    private static int CheckXattrWrite(in Caller caller, Inode inode, ReadOnlySpan<byte> name, XattrKind kind)
     {
         switch (kind)
         {
@@ -245,4 +258,29 @@ public sealed partial class MemoryFileSystem
         XattrKind.Security => name.Length == 9,
         _ => false,
     };
+
+    /// <summary>
+    /// Measures (with an empty destination) or writes the listxattr answer: the names a caller may see (trusted.*
+    /// only for root), each NUL-terminated.
+    /// </summary>
+    private ref struct XattrNameList(bool root, Span<byte> destination) : IXattrNameVisitor
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Length { get; private set; }
+
+        public void Visit(ReadOnlySpan<byte> name)
+        {
+            if (!root && name.StartsWith("trusted."u8))
+            {
+                return;
+            }
+            if (!_destination.IsEmpty)
+            {
+                name.CopyTo(_destination[Length..]);
+                _destination[Length + name.Length] = 0;
+            }
+            Length += name.Length + 1;
+        }
+    }
 }

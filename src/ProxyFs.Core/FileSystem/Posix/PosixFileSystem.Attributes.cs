@@ -1,7 +1,9 @@
-namespace ProxyFs.Core.FileSystem.Memory;
+using ProxyFs.Core.FileSystem.Inodes;
+
+namespace ProxyFs.Core.FileSystem.Posix;
 
 /// <summary>chmod, chown, truncate and utimensat.</summary>
-public sealed partial class MemoryFileSystem
+public partial class PosixFileSystem
 {
     /// <summary>
     /// Applies a setattr with the kernel's rules (notify_change, setattr_prepare, setattr_copy, shmem_setattr):
@@ -22,91 +24,104 @@ public sealed partial class MemoryFileSystem
     public int SetAttr(in Caller caller, ulong ino, in SetAttrIn change, out InodeAttr attr)
     {
         attr = default;
-        if (!TryGetInode(ino, out MemoryInode inode))
+        using InodeOperation op = _store.BeginOperation(OperationKind.SetAttr);
+        if (_store.Acquire(ino, out Inode inode) != 0)
         {
             return Errno.ENOENT;
         }
-        SetAttrFields fields = change.Fields;
-        lock (inode.Sync)
+        try
         {
-            if (inode.Freed)
+            lock (inode.Sync)
             {
-                return Errno.ENOENT;
-            }
-            int error = CheckSetAttr(caller, inode, change);
-            if (error != 0)
-            {
-                return error;
-            }
-            Timespec now = Now();
-            uint mode = inode.Mode;
-            if ((fields & SetAttrFields.Mode) != 0)
-            {
-                mode = (mode & ModeBits.S_IFMT) | (change.Mode & ModeBits.PermissionMask);
-                uint groupAfter = (fields & SetAttrFields.Gid) != 0 ? change.Gid : inode.Gid;
-                if (!Permissions.InGroupOrRoot(caller, groupAfter))
+                if (inode.Freed)
                 {
-                    mode &= ~ModeBits.S_ISGID;
+                    return Errno.ENOENT;
                 }
-            }
-            if ((fields & (SetAttrFields.Uid | SetAttrFields.Gid)) != 0 && !inode.IsDirectory)
-            {
-                mode &= ~ModeBits.S_ISUID;
-                if (Permissions.ShouldDropSgid(caller, inode))
+                int error = CheckSetAttr(caller, inode, change);
+                if (error != 0)
                 {
-                    mode &= ~ModeBits.S_ISGID;
+                    return error;
                 }
+                Apply(op, caller, inode, change);
+                _store.Update(op, inode);
+                op.Commit();
+                Fill(inode, out attr);
             }
-            if ((fields & SetAttrFields.Size) != 0)
-            {
-                long size = (long)change.Size;
-                SparseData data = inode.Data!;
-                if (size <= inode.Size)
-                {
-                    long before = data.AllocatedPages;
-                    data.Truncate(size);
-                    ReleasePages(before - data.AllocatedPages);
-                }
-                inode.Size = size;
-                mode &= ~Permissions.KillOnModify(caller, inode, (fields & SetAttrFields.KillSuidGid) != 0);
-                inode.Mtime = now;
-            }
-            else if ((fields & SetAttrFields.KillSuidGid) != 0)
-            {
-                mode &= ~Permissions.KillOnModify(caller, inode, force: true);
-            }
-            inode.Mode = mode;
-            if ((fields & SetAttrFields.Uid) != 0)
-            {
-                inode.Uid = change.Uid;
-            }
-            if ((fields & SetAttrFields.Gid) != 0)
-            {
-                inode.Gid = change.Gid;
-            }
-            if ((fields & SetAttrFields.AtimeNow) != 0)
-            {
-                inode.Atime = now;
-            }
-            else if ((fields & SetAttrFields.Atime) != 0)
-            {
-                inode.Atime = change.Atime;
-            }
-            if ((fields & SetAttrFields.MtimeNow) != 0)
-            {
-                inode.Mtime = now;
-            }
-            else if ((fields & SetAttrFields.Mtime) != 0)
-            {
-                inode.Mtime = change.Mtime;
-            }
-            inode.Ctime = (fields & SetAttrFields.Ctime) != 0 ? change.Ctime : now;
-            inode.Fill(out attr);
+            return 0;
         }
-        return 0;
+        finally
+        {
+            _store.Unpin(inode);
+        }
     }
 
-    private int CheckSetAttr(in Caller caller, MemoryInode inode, in SetAttrIn change)
+    /// <summary>Makes a checked change; holds the inode's lock.</summary>
+    private void Apply(InodeOperation op, in Caller caller, Inode inode, in SetAttrIn change)
+    {
+        SetAttrFields fields = change.Fields;
+        Timespec now = _store.Now();
+        uint mode = inode.Mode;
+        if ((fields & SetAttrFields.Mode) != 0)
+        {
+            mode = (mode & ModeBits.S_IFMT) | (change.Mode & ModeBits.PermissionMask);
+            uint groupAfter = (fields & SetAttrFields.Gid) != 0 ? change.Gid : inode.Gid;
+            if (!Permissions.InGroupOrRoot(caller, groupAfter))
+            {
+                mode &= ~ModeBits.S_ISGID;
+            }
+        }
+        if ((fields & (SetAttrFields.Uid | SetAttrFields.Gid)) != 0 && !inode.IsDirectory)
+        {
+            mode &= ~ModeBits.S_ISUID;
+            if (Permissions.ShouldDropSgid(caller, inode))
+            {
+                mode &= ~ModeBits.S_ISGID;
+            }
+        }
+        if ((fields & SetAttrFields.Size) != 0)
+        {
+            long size = (long)change.Size;
+            if (size <= inode.Size)
+            {
+                inode.Data!.Truncate(op, size);
+            }
+            inode.Size = size;
+            mode &= ~Permissions.KillOnModify(caller, inode, (fields & SetAttrFields.KillSuidGid) != 0);
+            inode.Mtime = now;
+        }
+        else if ((fields & SetAttrFields.KillSuidGid) != 0)
+        {
+            mode &= ~Permissions.KillOnModify(caller, inode, force: true);
+        }
+        inode.Mode = mode;
+        if ((fields & SetAttrFields.Uid) != 0)
+        {
+            inode.Uid = change.Uid;
+        }
+        if ((fields & SetAttrFields.Gid) != 0)
+        {
+            inode.Gid = change.Gid;
+        }
+        if ((fields & SetAttrFields.AtimeNow) != 0)
+        {
+            inode.Atime = now;
+        }
+        else if ((fields & SetAttrFields.Atime) != 0)
+        {
+            inode.Atime = change.Atime;
+        }
+        if ((fields & SetAttrFields.MtimeNow) != 0)
+        {
+            inode.Mtime = now;
+        }
+        else if ((fields & SetAttrFields.Mtime) != 0)
+        {
+            inode.Mtime = change.Mtime;
+        }
+        inode.Ctime = (fields & SetAttrFields.Ctime) != 0 ? change.Ctime : now;
+    }
+
+    private int CheckSetAttr(in Caller caller, Inode inode, in SetAttrIn change)
     {
         SetAttrFields fields = change.Fields;
         bool touch = (fields & (SetAttrFields.AtimeNow | SetAttrFields.MtimeNow)) == (SetAttrFields.AtimeNow | SetAttrFields.MtimeNow);
@@ -122,7 +137,7 @@ public sealed partial class MemoryFileSystem
             }
             if ((fields & SetAttrFields.Handle) != 0)
             {
-                if (!_handles.TryGetValue(change.Handle, out OpenHandle? open) || open.Inode != inode)
+                if (!_handles.TryGetValue(change.Handle, out OpenHandle? open) || open.Inode.Ino != inode.Ino)
                 {
                     return Errno.EBADF;
                 }
@@ -135,7 +150,7 @@ public sealed partial class MemoryFileSystem
             {
                 return Errno.EACCES;
             }
-            if (change.Size > (ulong)_options.MaxFileSize)
+            if (change.Size > (ulong)_limits.MaxFileSize)
             {
                 return Errno.EFBIG;
             }

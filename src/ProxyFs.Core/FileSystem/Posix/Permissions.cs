@@ -1,7 +1,9 @@
-namespace ProxyFs.Core.FileSystem.Memory;
+using ProxyFs.Core.FileSystem.Inodes;
+
+namespace ProxyFs.Core.FileSystem.Posix;
 
 /// <summary>
-/// The kernel's permission rules (fs/namei.c, fs/attr.c), applied to a <see cref="MemoryInode"/> and a
+/// The kernel's permission rules (fs/namei.c, fs/attr.c), applied to an <see cref="Inode"/> and a
 /// <see cref="Caller"/>. Root stands for a process holding every capability.
 /// </summary>
 internal static class Permissions
@@ -15,7 +17,7 @@ internal static class Permissions
     /// its group, else other. Root may read and write anything, and execute anything that has an x bit (any
     /// directory may be searched).
     /// </summary>
-    public static bool May(in Caller caller, MemoryInode inode, int mask)
+    public static bool May(in Caller caller, Inode inode, int mask)
     {
         uint mode = inode.Mode;
         if (caller.IsRoot)
@@ -39,7 +41,7 @@ internal static class Permissions
     }
 
     /// <summary>inode_owner_or_capable: the owner, or root (CAP_FOWNER).</summary>
-    public static bool IsOwnerOrRoot(in Caller caller, MemoryInode inode) => caller.IsRoot || caller.Uid == inode.Uid;
+    public static bool IsOwnerOrRoot(in Caller caller, Inode inode) => caller.IsRoot || caller.Uid == inode.Uid;
 
     /// <summary>in_group_or_capable: in the group <paramref name="gid"/>, or root (CAP_FSETID).</summary>
     public static bool InGroupOrRoot(in Caller caller, uint gid) => caller.IsRoot || caller.IsInGroup(gid);
@@ -48,14 +50,14 @@ internal static class Permissions
     /// check_sticky: in a sticky directory only the owner of the entry, the owner of the directory and root may
     /// remove or rename it.
     /// </summary>
-    public static bool StickyAllows(in Caller caller, MemoryInode directory, MemoryInode victim) =>
+    public static bool StickyAllows(in Caller caller, Inode directory, Inode victim) =>
         (directory.Mode & ModeBits.S_ISVTX) == 0 || caller.IsRoot || caller.Uid == victim.Uid || caller.Uid == directory.Uid;
 
     /// <summary>
     /// setattr_should_drop_sgid: sgid goes when group-execute is set (a real setgid program), or when the caller
     /// is neither in the file's group nor root.
     /// </summary>
-    public static bool ShouldDropSgid(in Caller caller, MemoryInode inode)
+    public static bool ShouldDropSgid(in Caller caller, Inode inode)
     {
         uint mode = inode.Mode;
         if ((mode & ModeBits.S_ISGID) == 0)
@@ -69,7 +71,7 @@ internal static class Permissions
     /// setattr_should_drop_suidgid for a write or truncate by a caller without CAP_FSETID: the mode bits to clear
     /// from a regular file (suid always; sgid as <see cref="ShouldDropSgid"/>).
     /// </summary>
-    public static uint KillOnModify(in Caller caller, MemoryInode inode, bool force)
+    public static uint KillOnModify(in Caller caller, Inode inode, bool force)
     {
         if (!inode.IsRegular || (caller.IsRoot && !force))
         {
