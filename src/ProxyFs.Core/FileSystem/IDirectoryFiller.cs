@@ -7,8 +7,10 @@ namespace ProxyFs.Core.FileSystem;
 public interface IDirectoryFiller
 {
     /// <summary>
-    /// Adds one entry. <paramref name="nextOffset"/> is the cookie that resumes the listing just after this entry.
-    /// Returns false when there is no room: the entry was not added and the listing should stop.
+    /// Adds one entry. <paramref name="mode"/> carries the entry's file type (the S_IFMT bits; permission bits may
+    /// be absent, as a directory entry does not record them). <paramref name="nextOffset"/> is the cookie that
+    /// resumes the listing just after this entry. Returns false when there is no room: the entry was not added and
+    /// the listing should stop.
     /// </summary>
     bool Add(ReadOnlySpan<byte> name, ulong ino, uint mode, long nextOffset);
 

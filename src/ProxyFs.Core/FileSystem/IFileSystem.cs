@@ -2,7 +2,8 @@ namespace ProxyFs.Core.FileSystem;
 
 /// <summary>
 /// A POSIX filesystem addressed by inode number. Every operation returns 0 or a positive errno (<see cref="Errno"/>).
-/// The in-memory reference filesystem and the object-store volume both implement it; the host serves it over FUSE.
+/// <see cref="Posix.PosixFileSystem"/> implements it over an inode store (the in-memory reference filesystem, the
+/// object-store volume); the host serves it over FUSE.
 /// </summary>
 /// <remarks>
 /// <para>Contract, shared by every implementation:</para>
