@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Fuse;
 using ProxyFs.Host.Cli;
 using ProxyFs.Host.Fuse;
 using ProxyFs.Host.Lifecycle;
+using ProxyFs.Host.Metrics;
 
 namespace ProxyFs.Host.Daemon;
 
@@ -24,17 +24,18 @@ public sealed class MountDaemon
     private readonly ILogger _log;
     private readonly SdNotify _notify;
     private readonly ManualResetEventSlim _stop = new();
-    private readonly DateTime _started = DateTime.UtcNow;
     private string _stopReason = "";
     private FuseSession? _session;
     private OpenedVolume? _volume;
     private string _mountPoint = "";
+    private readonly DaemonTelemetry _telemetry;
 
     public MountDaemon(MountRequest request, ILogger log, SdNotify notify)
     {
         _request = request;
         _log = log;
         _notify = notify;
+        _telemetry = new DaemonTelemetry(request, log, notify);
     }
 
     /// <summary>Runs to the end of the mount; returns the process exit code.</summary>
@@ -77,6 +78,7 @@ public sealed class MountDaemon
                     return Fail(e.Message, Errno.EBUSY, ExitCodes.MountFailed);
                 }
                 using (control)
+                using (_telemetry.Start(_mountPoint, _volume, _session))
                 using (RegisterSignals())
                 using (StartWatchdog())
                 {
@@ -184,14 +186,7 @@ public sealed class MountDaemon
         switch (request)
         {
             case "status":
-                return JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["pid"] = Environment.ProcessId,
-                    ["uri"] = _request.Uri,
-                    ["mountPoint"] = _mountPoint,
-                    ["volume"] = _volume!.Description,
-                    ["uptimeSeconds"] = (long)(DateTime.UtcNow - _started).TotalSeconds,
-                });
+                return _telemetry.StatusJson();
             case "unmount":
                 _log.LogInformation("unmount requested");
                 Flush("unmount");
