@@ -14,7 +14,7 @@ public static class CommandLineConventions
     /// <summary>The footer of every --help.</summary>
     public const string HelpFooter =
         "Exit codes: 0 success, 1 failure, 2 usage error, 32 mount failed, 78 configuration error.\n" +
-        "Manual: proxyfs(8), proxyfs.yaml(5); configuration: /etc/proxyfs/proxyfs.yaml.";
+        "Manual: proxyfs(1), proxyfs.yaml(5); configuration: /etc/proxyfs/proxyfs.yaml.";
 
     /// <summary>Installs the help footer.</summary>
     public static void Apply(RootCommand root)

@@ -1,7 +1,7 @@
 namespace ProxyFs.Host.Cli;
 
 /// <summary>
-/// Exit codes of the proxyfs command, documented in docs/CLI.md and proxyfs(8): 32 for a failed mount, as mount(8);
+/// Exit codes of the proxyfs command, documented in docs/CLI.md and proxyfs(1): 32 for a failed mount, as mount(8);
 /// 78 for a configuration error, as sysexits' EX_CONFIG (the unit does not restart on it).
 /// </summary>
 public static class ExitCodes

@@ -14,6 +14,9 @@ namespace ProxyFs.Host.Cli;
 /// </summary>
 public static class StatusCommand
 {
+    /// <summary>How many opcodes the human form lists.</summary>
+    private const int OpcodesShown = 8;
+
     public static Command Create()
     {
         var mountPoint = new Argument<string?>("mountpoint")
@@ -166,6 +169,13 @@ public static class StatusCommand
                 $"{f.RequestsPerSecond:0.##} req/s, read {ByteSize.Format((long)f.ReadBytesPerSecond)}/s, written {ByteSize.Format((long)f.WrittenBytesPerSecond)}/s over {f.RateWindowSeconds:0} s"));
             Line("", string.Create(CultureInfo.InvariantCulture,
                 $"{f.Requests} requests, {f.Errors} errors, read {ByteSize.Format(f.BytesRead)}, written {ByteSize.Format(f.BytesWritten)}"));
+            // The busiest opcodes: by rate now, then by count since the mount.
+            var busiest = f.Opcodes
+                .Select(p => (Name: p.Key, Count: p.Value, Rate: f.OpcodeRates.GetValueOrDefault(p.Key)))
+                .OrderByDescending(o => o.Rate).ThenByDescending(o => o.Count).ThenBy(o => o.Name, StringComparer.Ordinal)
+                .Take(OpcodesShown)
+                .Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Name} {o.Rate:0.##}/s ({o.Count})"));
+            Line("", string.Join(", ", busiest) + (f.Opcodes.Count > OpcodesShown ? ", … (--json has all)" : ""));
         }
         Line("metrics", s.Metrics.Endpoint ?? (s.Metrics.Error is null ? "off" : "failed: " + s.Metrics.Error));
         return text.ToString();

@@ -83,6 +83,11 @@ public static class ConfigLoader
         catch (YamlException e)
         {
             string why = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
+            const string duplicate = "Duplicate key ";
+            if (why.StartsWith(duplicate, StringComparison.Ordinal))
+            {
+                throw new ConfigException($"{file}:{e.Start.Line}:{e.Start.Column}: {why[duplicate.Length..]} is given twice");
+            }
             throw new ConfigException($"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {why}");
         }
         if (yaml.Documents.Count == 0)
@@ -174,10 +179,10 @@ public static class ConfigLoader
         }
     }
 
-    /// <summary>The entries of a mapping, refusing unknown keys (with a suggestion), duplicates and secrets.</summary>
+    /// <summary>The entries of a mapping, refusing unknown keys (with a suggestion) and secrets.</summary>
     private static IEnumerable<(YamlNode Key, YamlNode Value)> Entries(string file, YamlMappingNode mapping, string prefix, IReadOnlyList<string> known)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // A key given twice never gets here: the YAML parser refuses it (ReadYaml says so).
         foreach (var (keyNode, value) in mapping.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key })
@@ -193,10 +198,6 @@ public static class ConfigLoader
                 string? near = Nearest(key, known);
                 throw new ConfigException($"{At(file, keyNode)}: unknown key '{prefix}{key}'" +
                     (near is null ? "" : $" (did you mean '{prefix}{near}'?)") + $"; expected one of: {string.Join(", ", known)}");
-            }
-            if (!seen.Add(key))
-            {
-                throw new ConfigException($"{At(file, keyNode)}: {prefix}{key} is given twice");
             }
             yield return (keyNode, value);
         }

@@ -20,6 +20,9 @@ public sealed class MountDaemon
     /// <summary>How long a stopping daemon keeps serving a lazily detached mount whose files are still open.</summary>
     private static readonly TimeSpan BusyGrace = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the first stat of the new mount may take before the mount counts as failed.</summary>
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
     private readonly MountRequest _request;
     private readonly ILogger _log;
     private readonly SdNotify _notify;
@@ -82,6 +85,12 @@ public sealed class MountDaemon
                 using (RegisterSignals())
                 using (StartWatchdog())
                 {
+                    // READY=1 only once the mount answers a stat, as `proxyfs mount` and systemd's Type=notify expect.
+                    if (!MountCommand.Answers(_mountPoint, AnswerTimeout, out string why))
+                    {
+                        _session.Unmount(lazy: true);
+                        return Fail($"{_mountPoint} is mounted but does not answer: {why}", Errno.EIO, ExitCodes.MountFailed);
+                    }
                     _log.LogInformation("serving {Volume} at {MountPoint} (pid {Pid}, control {Socket})",
                         _volume.Description, _mountPoint, Environment.ProcessId, control.Path);
                     _notify.Ready($"Serving {_volume.Description} at {_mountPoint}");

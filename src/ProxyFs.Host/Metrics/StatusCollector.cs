@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Fuse;
+using ProxyFs.Fuse.Protocol;
 using ProxyFs.Host.Daemon;
 using ProxyFs.ObjectStore;
 using ProxyFs.ObjectStore.Decorators;
@@ -37,8 +38,13 @@ public sealed class StatusCollector
     private static readonly ObjectStoreOperation[] Operations =
         [ObjectStoreOperation.Head, ObjectStoreOperation.Get, ObjectStoreOperation.Put, ObjectStoreOperation.Delete, ObjectStoreOperation.List];
 
+    // Every opcode the protocol names, for per-opcode rates (an opcode outside the enum has counts, no rate).
+    private static readonly fuse_opcode[] Opcodes = [.. Enum.GetValues<fuse_opcode>().Distinct()];
+    private static readonly Dictionary<fuse_opcode, int> OpcodeIndex = Opcodes.Select((op, i) => (op, i)).ToDictionary(p => p.op, p => p.i);
+
     // Positions in the counter vector the rates are computed over.
     private const int FuseRequests = 0, FuseRead = 1, FuseWritten = 2, StoreRequests = 3, StoreOperation0 = 4;
+    private static readonly int Opcode0 = StoreOperation0 + Operations.Length;
 
     private readonly StatusInputs _inputs;
     private readonly DateTimeOffset _started;
@@ -65,12 +71,19 @@ public sealed class StatusCollector
 
     private long[] ReadCounters()
     {
-        long[] c = new long[StoreOperation0 + Operations.Length];
+        long[] c = new long[Opcode0 + Opcodes.Length];
         if (_inputs.Fuse() is { } fuse)
         {
             c[FuseRequests] = fuse.Requests;
             c[FuseRead] = fuse.BytesRead;
             c[FuseWritten] = fuse.BytesWritten;
+            foreach (var (op, n) in fuse.RequestsByOpcode)
+            {
+                if (OpcodeIndex.TryGetValue(op, out int i))
+                {
+                    c[Opcode0 + i] = n;
+                }
+            }
         }
         if (_inputs.Volume?.GetStatus().Store is { } store)
         {
@@ -145,6 +158,8 @@ public sealed class StatusCollector
                 WrittenBytesPerSecond = Round(rates[FuseWritten]),
                 RateWindowSeconds = Math.Round(seconds, 1),
                 Opcodes = fuse.RequestsByOpcode.OrderBy(p => p.Key).ToDictionary(p => OpcodeName(p.Key), p => p.Value, StringComparer.Ordinal),
+                OpcodeRates = fuse.RequestsByOpcode.Keys.Order()
+                    .ToDictionary(OpcodeName, op => OpcodeIndex.TryGetValue(op, out int i) ? Round(rates[Opcode0 + i]) : 0, StringComparer.Ordinal),
             },
             Metrics = _inputs.Metrics(),
         };
@@ -226,7 +241,7 @@ public sealed class StatusCollector
 
     private static double Round(double v) => Math.Round(v, 2);
 
-    internal static string OpcodeName(ProxyFs.Fuse.Protocol.fuse_opcode op)
+    internal static string OpcodeName(fuse_opcode op)
     {
         string name = op.ToString();
         return name.StartsWith("FUSE_", StringComparison.Ordinal) ? name[5..]

@@ -127,7 +127,11 @@ public sealed record FuseSection
     public double ReadBytesPerSecond { get; init; }
     public double WrittenBytesPerSecond { get; init; }
     public double RateWindowSeconds { get; init; }
+    /// <summary>Requests received since the mount, by opcode (LOOKUP, WRITE…).</summary>
     public IReadOnlyDictionary<string, long> Opcodes { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Requests per second over the rate window, by opcode.</summary>
+    public IReadOnlyDictionary<string, double> OpcodeRates { get; init; } = new Dictionary<string, double>();
 }
 
 public sealed record MetricsSection
