@@ -221,7 +221,9 @@ public static class MountCommand
             psi.ArgumentList.Add("--config");
             psi.ArgumentList.Add(resolved.Config.SourceFile);
         }
-        string commandLineOptions = string.Join(',', MountOptions.Parse(resolved.Invocation.OptionLists).Raw);
+        // config= is left out: --config above names the same file by its full path (a relative one would disagree).
+        string commandLineOptions = string.Join(',', MountOptions.Parse(resolved.Invocation.OptionLists).Raw
+            .Where(o => !o.StartsWith("config=", StringComparison.Ordinal)));
         if (commandLineOptions.Length > 0)
         {
             psi.ArgumentList.Add("-o");
