@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using ProxyFs.Host.Config;
+using ProxyFs.Host.Daemon;
 
 namespace ProxyFs.Host.Metrics;
 
@@ -19,22 +20,17 @@ public sealed class MetricsHttpServer : IDisposable
     private const int MaxConcurrent = 16;
     private static readonly TimeSpan IoTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Socket _listener;
     private readonly Func<string> _metrics;
-    private readonly ILogger _log;
-    private readonly Thread _thread;
     private readonly SemaphoreSlim _slots = new(MaxConcurrent);
-    private volatile bool _stopping;
+    private readonly AcceptLoop _accepting;
 
     private MetricsHttpServer(Socket listener, Func<string> metrics, ILogger log)
     {
-        _listener = listener;
         _metrics = metrics;
-        _log = log;
         var local = (IPEndPoint)listener.LocalEndPoint!;
         Address = new ListenAddress(local.Address, local.Port);
-        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = "proxyfs-metrics" };
-        _thread.Start();
+        _accepting = new AcceptLoop(listener, "proxyfs-metrics", Accepted,
+            e => log.LogWarning("metrics endpoint: accept failed: {Error}", e.Message));
     }
 
     /// <summary>Where it listens (with the port the system chose when asked for port 0).</summary>
@@ -62,46 +58,25 @@ public sealed class MetricsHttpServer : IDisposable
         return new MetricsHttpServer(socket, metrics, log);
     }
 
-    private void AcceptLoop()
+    private void Accepted(Socket client)
     {
-        while (!_stopping)
+        if (!_slots.Wait(0))
         {
-            Socket client;
+            // Too many scrapes at once: refuse rather than queue without bound.
+            client.Dispose();
+            return;
+        }
+        _ = Task.Run(() =>
+        {
             try
             {
-                client = _listener.Accept();
+                Serve(client);
             }
-            catch (SocketException) when (_stopping)
+            finally
             {
-                return;
+                _slots.Release();
             }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                _log.LogWarning("metrics endpoint: accept failed: {Error}", e.Message);
-                continue;
-            }
-            if (!_slots.Wait(0))
-            {
-                // Too many scrapes at once: refuse rather than queue without bound.
-                client.Dispose();
-                continue;
-            }
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    Serve(client);
-                }
-                finally
-                {
-                    _slots.Release();
-                }
-            });
-        }
+        });
     }
 
     private void Serve(Socket client)
@@ -206,8 +181,7 @@ public sealed class MetricsHttpServer : IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
         // The semaphore is not disposed: connections still being served release it when they finish.
-        _listener.Dispose();
+        _accepting.Dispose();
     }
 }

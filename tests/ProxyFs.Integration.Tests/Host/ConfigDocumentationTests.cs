@@ -12,26 +12,36 @@ public sealed class ConfigDocumentationTests
 {
     private static string Read(params string[] path) => File.ReadAllText(Path.Combine([ProxyFsBinary.RepositoryRoot, .. path]));
 
-    public static TheoryData<string> Keys()
+    /// <summary>Each key with its section ("daemon" or "volume": credentials_file is in both).</summary>
+    public static TheoryData<string, string> Keys()
     {
-        var data = new TheoryData<string>();
+        var data = new TheoryData<string, string>();
         foreach (ConfigKey<ConfigBuilder> k in ConfigSchema.Global)
         {
-            data.Add(k.Path);
+            data.Add("daemon", k.Path);
         }
         foreach (ConfigKey<VolumeBuilder> k in ConfigSchema.Volume)
         {
-            data.Add(k.Path);
+            data.Add("volume", k.Path);
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Keys))]
-    public void Each_key_is_in_the_documentation_and_the_manual(string key)
+    public void Each_key_is_in_the_documentation_and_the_manual(string section, string key)
     {
-        Assert.Contains($"| `{key}` |", Read("docs", "CONFIGURATION.md"), StringComparison.Ordinal);
-        Assert.Contains($".BR {key} \"", Read("packaging", "man", "proxyfs.yaml.5"), StringComparison.Ordinal);
+        Assert.Contains($"| `{key}` |", Part(Read("docs", "CONFIGURATION.md"), section, "### Keys of each entry of `volumes`", "### Credentials"), StringComparison.Ordinal);
+        Assert.Contains($".BR {key} \"", Part(Read("packaging", "man", "proxyfs.yaml.5"), section, ".SH KEYS OF A VOLUME", ".SH CREDENTIALS"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The daemon-wide part of a document (before the volume keys) or the volume part (up to the next section).</summary>
+    private static string Part(string text, string section, string volumesHeading, string nextHeading)
+    {
+        int volumes = text.IndexOf(volumesHeading, StringComparison.Ordinal);
+        int next = text.IndexOf(nextHeading, volumes, StringComparison.Ordinal);
+        Assert.True(volumes > 0 && next > volumes, $"'{volumesHeading}' and then '{nextHeading}' are missing");
+        return section == "daemon" ? text[..volumes] : text[volumes..next];
     }
 
     [Fact]
