@@ -44,7 +44,7 @@ bench-fs: deps build
 bench-objectstore: deps
 	@bash scripts/s3/bench.sh
 
-## package: build out/proxyfs_<version>_<arch>.deb (self-contained; dpkg-deb); prints its path last
+## package: build out/proxyfs_<version>_<arch>.deb (self-contained; dpkg-deb); prints its path on stdout
 package:
 	@bash packaging/build-deb.sh out
 

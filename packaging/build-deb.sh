@@ -2,7 +2,8 @@
 # Builds out/proxyfs_<version>_<arch>.deb with dpkg-deb: a self-contained publish of the daemon in
 # /usr/lib/proxyfs, /usr/bin/proxyfs and the mount helpers /sbin/mount.proxyfs and /sbin/mount.fuse.proxyfs as
 # links to it, the proxyfs@.service template, a sample /etc/proxyfs/proxyfs.yaml (a conffile) and the manual pages.
-# Usage: packaging/build-deb.sh [output-dir]      (run from anywhere; prints the path of the .deb last)
+# Usage: packaging/build-deb.sh [output-dir]      (run from anywhere)
+# Progress and errors go to stderr; stdout is only the path of the .deb, for scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +25,9 @@ rm -rf "$STAGE" "$PUBLISH"
 mkdir -p "$STAGE/DEBIAN" "$STAGE/usr/lib/proxyfs" "$STAGE/usr/bin" "$STAGE/sbin" "$STAGE/lib/systemd/system" \
   "$STAGE/etc/proxyfs" "$STAGE/usr/share/man/man1" "$STAGE/usr/share/man/man5" "$STAGE/usr/share/doc/proxyfs"
 
-echo "build-deb: publishing proxyfs $VERSION for $RID (self-contained)"
+echo "build-deb: publishing proxyfs $VERSION for $RID (self-contained)" >&2
 "$DOTNET" publish src/ProxyFs.Host/ProxyFs.Host.csproj -c "$CONFIG" -r "$RID" --self-contained true \
-  -nologo -clp:ErrorsOnly -p:DebugType=none -p:GenerateDocumentationFile=false -o "$PUBLISH"
+  -nologo -clp:ErrorsOnly -p:DebugType=none -o "$PUBLISH" >&2
 cp -a "$PUBLISH/." "$STAGE/usr/lib/proxyfs/"
 rm -f "$STAGE"/usr/lib/proxyfs/*.xml "$STAGE"/usr/lib/proxyfs/*.pdb
 
@@ -55,5 +56,5 @@ chmod 0755 "$STAGE/usr/lib/proxyfs/proxyfs"
 
 DEB="$OUT/proxyfs_${VERSION}_${ARCH}.deb"
 dpkg-deb --root-owner-group -Zgzip -z6 --build "$STAGE" "$DEB" >/dev/null
-echo "build-deb: built $DEB ($(du -h "$DEB" | cut -f1))"
+echo "build-deb: built $DEB ($(du -h "$DEB" | cut -f1))" >&2
 echo "$DEB"

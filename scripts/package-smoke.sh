@@ -37,7 +37,7 @@ fi
 
 DEB=${1:-}
 if [ -z "$DEB" ]; then
-  DEB=$(make --no-print-directory package | tail -1) || { echo "package-smoke: make package failed" >&2; bad "make package"; finish; }
+  DEB=$(make --no-print-directory package) || { echo "package-smoke: make package failed (its errors are above)" >&2; bad "make package"; finish; }
 fi
 [ -f "$DEB" ] || { echo "package-smoke: no package at '$DEB'" >&2; bad "package exists"; finish; }
 
