@@ -8,6 +8,6 @@ public sealed class VolumeInodeStoreContractTests : InodeStoreContract
 {
     protected override IInodeStore CreateStore(bool evictEagerly = false) => VolumeStoreFixture.NewStore(evictEagerly);
 
-    /// <summary>Not yet: tree lookups allocate a read context and copy the value (see the volume store's README).</summary>
+    /// <summary>Not yet: HeadHunter lookups allocate a read context and copy the value, and extent lookups build lists.</summary>
     protected override bool HotPathsAllocateNothing => false;
 }
