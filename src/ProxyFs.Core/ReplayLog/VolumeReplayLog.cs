@@ -141,7 +141,18 @@ public sealed partial class VolumeReplayLog : IDisposable, IAsyncDisposable
             int segments = 0;
             foreach (FileInfo file in new DirectoryInfo(Directory).EnumerateFiles())
             {
-                bytes += file.Length;
+                long length;
+                try
+                {
+                    length = file.Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    // A segment file that FasterLog deleted after a trim (in the background) since it was listed: it is
+                    // no longer on disk, so it is not counted.
+                    continue;
+                }
+                bytes += length;
                 if (file.Name.StartsWith(LogInstance.SegmentBaseName + ".", StringComparison.Ordinal))
                 {
                     segments++;
@@ -191,7 +202,7 @@ public sealed partial class VolumeReplayLog : IDisposable, IAsyncDisposable
         finally
         {
             _instance.Dispose();
-            LogNative.CloseDirectory(_lockFd);
+            LogNative.UnlockDirectory(_lockFd);
         }
         if (failure is not null)
         {
