@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using FASTER.core;
 using Microsoft.Win32.SafeHandles;
 using ProxyFs.Core.Checksums;
+using ProxyFs.ObjectStore.File;
 
 namespace ProxyFs.Core.ReplayLog;
 
@@ -61,7 +62,7 @@ internal sealed class CommitFile : ILogCommitManager
             // Both slots are allocated now, so that a commit never needs a new block (it still works on a full disk).
             RandomAccess.Write(handle, new byte[SlotLength * 2], 0);
             LogNative.Fdatasync(handle, path);
-            LogNative.FsyncDirectory(directory);
+            FileNative.FsyncDirectory(directory);
         }
         return new CommitFile(path, handle);
     }

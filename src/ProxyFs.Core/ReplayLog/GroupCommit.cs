@@ -50,7 +50,19 @@ internal sealed class GroupCommit
     public long Waits => Interlocked.Read(ref _waits);
 
     /// <summary>Completes when everything before <paramref name="address"/> is durable.</summary>
-    public Task WaitAsync(long address)
+    public Task WaitAsync(long address) => Enter(address);
+
+    /// <summary>
+    /// Runs a flush that starts after this call (even with nothing new appended: FasterLog also persists its begin
+    /// address then, which is how a trim becomes durable) and completes when it has.
+    /// </summary>
+    public Task ForceAsync() => Enter(null);
+
+    /// <summary>
+    /// Waits for the running flush when it covers <paramref name="address"/>, else for the next one, starting a flush
+    /// when none runs. A null address (<see cref="ForceAsync"/>) never counts as covered.
+    /// </summary>
+    private Task Enter(long? address)
     {
         Round? start = null;
         Task wait;
@@ -65,7 +77,10 @@ internal sealed class GroupCommit
             {
                 return Task.FromException(_fault);
             }
-            _waits++;
+            if (address is not null)
+            {
+                _waits++;
+            }
             if (_running is null)
             {
                 start = _running = new Round(_tail());
@@ -74,38 +89,6 @@ internal sealed class GroupCommit
             else if (address <= _running.Target)
             {
                 wait = _running.Done.Task;
-            }
-            else
-            {
-                _next ??= new Round(0);
-                wait = _next.Done.Task;
-            }
-        }
-        if (start is not null)
-        {
-            _ = Task.Run(() => RunAsync(start));
-        }
-        return wait;
-    }
-
-    /// <summary>
-    /// Runs a flush that starts after this call (even with nothing new appended: FasterLog also persists its begin
-    /// address then, which is how a trim becomes durable) and completes when it has.
-    /// </summary>
-    public Task ForceAsync()
-    {
-        Round? start = null;
-        Task wait;
-        lock (_lock)
-        {
-            if (_fault is not null)
-            {
-                return Task.FromException(_fault);
-            }
-            if (_running is null)
-            {
-                start = _running = new Round(_tail());
-                wait = start.Done.Task;
             }
             else
             {

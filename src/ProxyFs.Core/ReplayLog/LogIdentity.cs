@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ProxyFs.Core.Checksums;
+using ProxyFs.ObjectStore.File;
 
 namespace ProxyFs.Core.ReplayLog;
 
@@ -107,6 +108,6 @@ internal sealed record LogIdentity(Guid VolumeId, int PageSizeBits, int SegmentS
             file.Flush(flushToDisk: true);
         }
         File.Move(temporary, path, overwrite: true);
-        LogNative.FsyncDirectory(directory);
+        FileNative.FsyncDirectory(directory);
     }
 }

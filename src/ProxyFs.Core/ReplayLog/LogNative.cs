@@ -1,58 +1,20 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using ProxyFs.ObjectStore.File;
 
 namespace ProxyFs.Core.ReplayLog;
 
-/// <summary>The libc calls the replay log needs and the BCL lacks: fsync of a directory, fdatasync, flock.</summary>
+/// <summary>
+/// The libc calls the replay log needs and the BCL lacks: fdatasync and statvfs; flock of its directory on the file
+/// store's <see cref="FileNative"/>, which also does fsync of a directory.
+/// </summary>
 internal static partial class LogNative
 {
     public const int ENoSpc = 28;
-    private const int ORdonly = 0x0;
-    private const int ODirectory = 0x10000;
-    private const int OCloexec = 0x80000;
-    private const int LockEx = 2;
-    private const int LockNb = 4;
     private const int EIntr = 4;
-    private const int EWouldBlock = 11;
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int Fdatasync(SafeFileHandle fd);
-
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int fd, int operation);
-
-    /// <summary>fsync(2) of a directory, so that the entries created, renamed or removed in it are durable.</summary>
-    public static void FsyncDirectory(string path)
-    {
-        int fd = Open(path, ORdonly | ODirectory | OCloexec, 0);
-        if (fd < 0)
-        {
-            throw Error("open", path);
-        }
-        try
-        {
-            while (Fsync(fd) != 0)
-            {
-                if (Marshal.GetLastPInvokeError() != EIntr)
-                {
-                    throw Error("fsync", path);
-                }
-            }
-        }
-        finally
-        {
-            Close(fd);
-        }
-    }
 
     /// <summary>fdatasync(2): the file's data (and the metadata needed to read it) is durable when this returns.</summary>
     public static void Fdatasync(SafeFileHandle handle, string path)
@@ -68,38 +30,31 @@ internal static partial class LogNative
 
     /// <summary>
     /// Opens <paramref name="path"/> (a directory) and takes flock(LOCK_EX | LOCK_NB) on it: returns the descriptor,
-    /// to be closed with <see cref="CloseDirectory"/> (which releases the lock), or -1 when another open file
-    /// description holds the lock.
+    /// to be closed with <see cref="UnlockDirectory"/>, or -1 when another open file description holds the lock.
     /// </summary>
     public static int TryLockDirectory(string path)
     {
-        int fd = Open(path, ORdonly | ODirectory | OCloexec, 0);
-        if (fd < 0)
+        int fd = FileNative.OpenDirectory(path);
+        bool locked;
+        try
         {
-            throw Error("open", path);
+            locked = FileNative.TryLockExclusive(fd, path);
         }
-        while (true)
+        catch (IOException)
         {
-            if (Flock(fd, LockEx | LockNb) == 0)
-            {
-                return fd;
-            }
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EWouldBlock)
-            {
-                Close(fd);
-                return -1;
-            }
-            if (errno != EIntr)
-            {
-                IOException e = Error("flock", path);
-                Close(fd);
-                throw e;
-            }
+            FileNative.Unlock(fd);
+            throw;
         }
+        if (!locked)
+        {
+            FileNative.Unlock(fd);
+            return -1;
+        }
+        return fd;
     }
 
-    public static void CloseDirectory(int fd) => Close(fd);
+    /// <summary>Releases the lock of <see cref="TryLockDirectory"/> and closes its descriptor.</summary>
+    public static void UnlockDirectory(int fd) => FileNative.Unlock(fd);
 
     [LibraryImport("libc", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statvfs(string path, out StatVfs buffer);

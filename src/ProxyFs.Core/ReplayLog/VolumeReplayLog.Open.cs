@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ProxyFs.ObjectStore.File;
 
 namespace ProxyFs.Core.ReplayLog;
 
@@ -37,7 +38,7 @@ public sealed partial class VolumeReplayLog
                 throw Missing(directory, volumeId, "the directory does not exist");
             }
             System.IO.Directory.CreateDirectory(directory);
-            LogNative.FsyncDirectory(Path.GetDirectoryName(directory)!);
+            FileNative.FsyncDirectory(Path.GetDirectoryName(directory)!);
         }
         int lockFd = LogNative.TryLockDirectory(directory);
         if (lockFd < 0)
@@ -85,7 +86,7 @@ public sealed partial class VolumeReplayLog
         catch
         {
             instance?.Dispose();
-            LogNative.CloseDirectory(lockFd);
+            LogNative.UnlockDirectory(lockFd);
             throw;
         }
     }

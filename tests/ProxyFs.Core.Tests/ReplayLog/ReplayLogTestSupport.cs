@@ -67,6 +67,13 @@ internal static class ReplayLogTestSupport
         return written;
     }
 
+    /// <summary>Creates (or opens) the log in <paramref name="directory"/>, commits <paramref name="count"/> records of epoch 1 and closes it.</summary>
+    public static List<Written> CreateLog(string directory, int count)
+    {
+        using var log = VolumeReplayLog.Open(directory, VolumeA, Small);
+        return AppendCommitted(log, count, _ => 1);
+    }
+
     /// <summary>Reads a replay to its end: its records and how it ended.</summary>
     public static (List<ReplayRecord> Records, ReplayOutcome Outcome) ReadAll(VolumeReplayLog log, ulong fromEpoch = 0)
     {
