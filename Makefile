@@ -7,7 +7,7 @@ CONFIG ?= Release
 PUBLISH_DIR := out/publish
 DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
-DEMO_URI ?= memory://
+DEMO_URI ?= file://$(DEMO_DIR)/store
 
 .PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore format format-check package package-smoke clean
 

@@ -3,7 +3,8 @@
 # noisy and only same-run comparisons mean anything. Higher is better for every figure printed.
 #
 # Targets: tmpfs (the ceiling), bindfs over tmpfs (a C FUSE filesystem, libfuse), proxyfs on memory:// (the
-# FUSE layer and filesystem without storage). Peers are added when installed.
+# FUSE layer and filesystem without storage), proxyfs-file (a file:// volume whose store is on tmpfs) and
+# proxyfs-s3 (a volume on the local radosgw, started here). Every proxyfs target is compared with tmpfs and bindfs.
 #
 # Environment: BENCH_SEQ_MB (default 1024), BENCH_FILES (10000), BENCH_RAND_SECONDS (15), BENCH_ONLY (a
 # space-separated subset of: seqwrite seqread smallfiles tar randwrite randread), BENCH_TARGETS (subset of targets).
@@ -14,7 +15,7 @@ SEQ_MB=${BENCH_SEQ_MB:-1024}
 FILES=${BENCH_FILES:-10000}
 RAND_SECONDS=${BENCH_RAND_SECONDS:-15}
 ONLY=${BENCH_ONLY:-"seqwrite seqread smallfiles tar randwrite randread"}
-TARGETS=${BENCH_TARGETS:-"tmpfs bindfs proxyfs"}
+TARGETS=${BENCH_TARGETS:-"tmpfs bindfs proxyfs proxyfs-file proxyfs-s3"}
 PROXYFS=${PROXYFS:-bin/proxyfs}
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (mounts tmpfs and drops caches)" >&2; exit 1; }
@@ -25,17 +26,18 @@ work=$(mktemp -d /tmp/pfs-bench-XXXXXX)
 declare -A DIR
 cleanup() {
   set +e
-  for m in "$work/bindfs" "$work/proxyfs-memory"; do
+  for m in "$work/bindfs" "$work/proxyfs-memory" "$work/proxyfs-file" "$work/proxyfs-s3"; do
     if mountpoint -q "$m"; then
       case "$m" in *proxyfs*) timeout 60 "$PROXYFS" unmount "$m" >/dev/null 2>&1 || umount -l "$m";; *) fusermount -u "$m" 2>/dev/null || umount -l "$m";; esac
     fi
   done
+  [ -d "$work/rgw" ] && bash scripts/s3/radosgw.sh stop "$work/rgw" >/dev/null 2>&1
   for m in "$work/tmpfs" "$work/bindfs-src" "$work/data"; do mountpoint -q "$m" && umount -l "$m"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$work"/{tmpfs,bindfs-src,bindfs,proxyfs-memory,data}
+mkdir -p "$work"/{tmpfs,bindfs-src,bindfs,proxyfs-memory,proxyfs-file,proxyfs-s3,data}
 mount -t tmpfs -o size=12g tmpfs "$work/data"
 
 setup_target() {
@@ -47,6 +49,14 @@ setup_target() {
       bindfs -o big_writes "$work/bindfs-src" "$work/bindfs"; DIR[bindfs]=$work/bindfs ;;
     proxyfs)
       "$PROXYFS" mount memory:// "$work/proxyfs-memory" >/dev/null; DIR[proxyfs]=$work/proxyfs-memory ;;
+    proxyfs-file)
+      "$PROXYFS" format "file://$work/data/store" >/dev/null
+      "$PROXYFS" mount "file://$work/data/store" "$work/proxyfs-file" >/dev/null; DIR[proxyfs-file]=$work/proxyfs-file ;;
+    proxyfs-s3)
+      eval "$(bash scripts/s3/radosgw.sh start "$work/rgw")"
+      local uri="s3://$S3_BUCKET/bench?endpoint=$S3_ENDPOINT&region=$AWS_REGION"
+      "$PROXYFS" format "$uri" >/dev/null
+      "$PROXYFS" mount "$uri" "$work/proxyfs-s3" >/dev/null; DIR[proxyfs-s3]=$work/proxyfs-s3 ;;
     *) echo "bench: unknown target $1" >&2; exit 1 ;;
   esac
 }
@@ -130,17 +140,21 @@ for t in $TARGETS; do
 done
 
 metrics=("seq write MiB/s" "seq read MiB/s" "create files/s" "stat files/s" "remove files/s" "tar xf files/s" "rand write 4k IOPS" "rand read 4k IOPS")
-printf '\n%-22s' "workload"; for t in $TARGETS; do printf '%12s' "$t"; done
-for t in $TARGETS; do [ "$t" != proxyfs ] && [[ " $TARGETS " == *" proxyfs "* ]] && printf '%16s' "proxyfs/$t"; done
+is_proxyfs() { [[ "$1" == proxyfs* ]]; }
+baselines=(); for t in $TARGETS; do is_proxyfs "$t" || baselines+=("$t"); done
+printf '\n%-22s' "workload"; for t in $TARGETS; do printf '%14s' "$t"; done
+for p in $TARGETS; do is_proxyfs "$p" || continue; for b in "${baselines[@]}"; do printf '%22s' "$p/$b"; done; done
 printf '\n'
 for m in "${metrics[@]}"; do
   [ -n "${RESULT["$(awk '{print $1}' <<<"$TARGETS")|$m"]:-}" ] || continue
   printf '%-22s' "$m"
-  for t in $TARGETS; do printf '%12s' "${RESULT["$t|$m"]:--}"; done
-  for t in $TARGETS; do
-    [ "$t" != proxyfs ] && [[ " $TARGETS " == *" proxyfs "* ]] || continue
-    a=${RESULT["proxyfs|$m"]:-0}; b=${RESULT["$t|$m"]:-0}
-    printf '%16s' "$(awk -v a="$a" -v b="$b" 'BEGIN{ if (b > 0) printf "%.2fx", a/b; else print "-" }')"
+  for t in $TARGETS; do printf '%14s' "${RESULT["$t|$m"]:--}"; done
+  for p in $TARGETS; do
+    is_proxyfs "$p" || continue
+    for b in "${baselines[@]}"; do
+      a=${RESULT["$p|$m"]:-0}; c=${RESULT["$b|$m"]:-0}
+      printf '%22s' "$(awk -v a="$a" -v b="$c" 'BEGIN{ if (b > 0) printf "%.2fx", a/b; else print "-" }')"
+    done
   done
   printf '\n'
 done

@@ -35,6 +35,12 @@ public interface IFuseOperations
     /// <summary>DESTROY, or the session ended (unmounted): flush what must be flushed.</summary>
     void Destroy();
 
+    /// <summary>
+    /// The errno to answer when a handler threw <paramref name="exception"/>: a filesystem that refuses requests by
+    /// exception (e.g. EROFS once it stopped writing) says which. EIO (5), the default, is also logged as an error.
+    /// </summary>
+    int ErrnoOf(Exception exception) => 5;
+
     int Lookup(in FuseContext context, ulong parent, ReadOnlySpan<byte> name, ref fuse_entry_out entry);
 
     /// <summary>FORGET and each element of BATCH_FORGET. No reply.</summary>

@@ -5,15 +5,16 @@ using ProxyFs.Testing.Scenarios;
 
 namespace ProxyFs.Integration.Tests;
 
-/// <summary>One proxyfs daemon serving memory:// for the whole class, mounted with allow_other.</summary>
-public sealed class MemoryMountFixture : IDisposable
+/// <summary>One proxyfs daemon serving a URI for a whole test class, mounted with allow_other; fresh directories on it.</summary>
+public abstract class ScenarioMountFixture : IDisposable
 {
-    private readonly TestMountPoint _mountPoint = new("scenarios");
+    private readonly TestMountPoint _mountPoint;
     private int _counter;
 
-    public MemoryMountFixture()
+    protected ScenarioMountFixture(string uri, string name)
     {
-        Daemon = DaemonProcess.Start("memory://", _mountPoint, "allow_other");
+        _mountPoint = new TestMountPoint(name);
+        Daemon = DaemonProcess.Start(uri, _mountPoint, "allow_other");
     }
 
     public DaemonProcess Daemon { get; }
@@ -27,12 +28,16 @@ public sealed class MemoryMountFixture : IDisposable
         return path;
     }
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         Daemon.Dispose();
         _mountPoint.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>memory:// for the whole class.</summary>
+public sealed class MemoryMountFixture() : ScenarioMountFixture("memory://", "scenarios");
 
 /// <summary>
 /// The POSIX scenario library through the kernel and the real daemon: every scenario's transcript on the proxyfs

@@ -28,6 +28,7 @@ public sealed class VolumeCore : IAsyncDisposable
     private readonly VolumeOptions _options;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _rootLock = new(1, 1);
+    private readonly SemaphoreSlim _checkpointLock = new(1, 1);
     private readonly ITimer? _timer;
     private readonly NonceReservation? _nonces;
     private readonly ReadCacheVolume? _cacheVolume;
@@ -36,6 +37,8 @@ public sealed class VolumeCore : IAsyncDisposable
     private long _nextInode;
     private volatile string? _fenced;
     private int _disposed;
+    private long _checkpoints;
+    private long _lastCheckpointTicks;
 
     private VolumeCore(IObjectStore store, RootPointerStore rootStore, VolumeDescriptor descriptor, RootPointer root,
         HeadHunterTree tree, VolumeOptions options, ReadCache? cache, ILogger log)
@@ -48,6 +51,7 @@ public sealed class VolumeCore : IAsyncDisposable
         _root = root;
         Tree = tree;
         _nextInode = (long)root.NextInode;
+        _lastCheckpointTicks = options.TimeProvider.GetTimestamp();
         ReadOnly = options.ReadOnly || options.Generation is not null;
         if (!ReadOnly)
         {
@@ -86,6 +90,21 @@ public sealed class VolumeCore : IAsyncDisposable
     public RootPointer Root => Volatile.Read(ref _root);
 
     public string Location => _store.Location;
+
+    /// <summary>
+    /// What writes the tree between checkpoints (the inode store): quiesced around each checkpoint's snapshot so
+    /// the snapshot never holds half an operation. Set once, before the first change.
+    /// </summary>
+    public ICheckpointParticipant? Participant { get; set; }
+
+    /// <summary>Checkpoints completed by this mount.</summary>
+    public long Checkpoints => Interlocked.Read(ref _checkpoints);
+
+    /// <summary>Time since the last checkpoint of this mount completed (since the mount, before the first).</summary>
+    public TimeSpan SinceLastCheckpoint => _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastCheckpointTicks));
+
+    /// <summary>The object store the volume lives in.</summary>
+    public IObjectStore Store => _store;
 
     /// <summary>A new inode number (persisted by the next checkpoint; never handed out twice by this mount).</summary>
     public ulong AllocateInode() => (ulong)Interlocked.Increment(ref _nextInode) - 1;
@@ -224,26 +243,33 @@ public sealed class VolumeCore : IAsyncDisposable
     public async Task CheckpointAsync(bool cleanUnmount = false, CancellationToken cancellationToken = default)
     {
         ThrowIfCannotWrite();
-        // The metadata segment's nonce is taken before the root lock: a reservation it may trigger takes that lock.
-        ulong nonce = _nonces!.Next();
-        await _rootLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Checkpoints run one at a time under their own lock. The root lock is taken only around root pointer writes,
+        // and the writers' quiesce only around the snapshot: a writer that holds its operation and waits for a nonce
+        // reservation (a root pointer write) never waits on a checkpoint that waits for that writer.
+        await _checkpointLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ThrowIfCannotWrite();
             if (_pending is not null)
             {
-                await FinishLockedAsync(_pending, cleanUnmount: false, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(_pending, cleanUnmount: false, cancellationToken).ConfigureAwait(false);
             }
-            _pending = Tree.BeginCheckpoint(nonce);
-            await FinishLockedAsync(_pending, cleanUnmount, cancellationToken).ConfigureAwait(false);
+            ulong nonce = _nonces!.Next();
+            using (Participant?.Quiesce())
+            {
+                _pending = Tree.BeginCheckpoint(nonce);
+            }
+            await FinishAsync(_pending, cleanUnmount, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _checkpoints);
+            Volatile.Write(ref _lastCheckpointTicks, _options.TimeProvider.GetTimestamp());
         }
         finally
         {
-            _rootLock.Release();
+            _checkpointLock.Release();
         }
     }
 
-    private async Task FinishLockedAsync(HeadHunterCheckpoint cp, bool cleanUnmount, CancellationToken cancellationToken)
+    private async Task FinishAsync(HeadHunterCheckpoint cp, bool cleanUnmount, CancellationToken cancellationToken)
     {
         RootPointer root = Root;
         bool unchanged = cp.IsEmpty && cp.RootAddress == root.TreeRoot && !cleanUnmount && !root.CleanUnmount
@@ -257,10 +283,20 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         if (!unchanged)
         {
-            await WriteRootLockedAsync(cp.RootAddress, cleanUnmount, cancellationToken).ConfigureAwait(false);
+            await WriteRootAsync(cp.RootAddress, cleanUnmount, cancellationToken).ConfigureAwait(false);
         }
         Tree.CompleteCheckpoint(cp);
         _pending = null;
+    }
+
+    /// <summary>Stops all writing (checkpoints included) for <paramref name="reason"/>: what is in the store stays as the last checkpoint left it.</summary>
+    public void Fence(string reason)
+    {
+        if (_fenced is null)
+        {
+            _fenced = reason;
+            _log.LogError("{Location}: no more checkpoints: {Reason}", _store.Location, reason);
+        }
     }
 
     private void ThrowIfCannotWrite()
@@ -362,6 +398,7 @@ public sealed class VolumeCore : IAsyncDisposable
             _cacheVolume?.Dispose();
             Tree.Dispose();
             _rootLock.Dispose();
+            _checkpointLock.Dispose();
         }
     }
 }

@@ -25,18 +25,8 @@ public static class VolumeFormatter
                 throw new InvalidOperationException($"the root directory must be inode {IFileSystem.RootIno}, not {ino}");
             }
             Timespec now = Timespec.FromDateTime((time ?? TimeProvider.System).GetUtcNow().UtcDateTime);
-            var record = new InodeRecord
-            {
-                Mode = ModeBits.S_IFDIR | root.Mode,
-                Uid = root.Uid,
-                Gid = root.Gid,
-                Nlink = 2,
-                Atime = now,
-                Mtime = now,
-                Ctime = now,
-                Generation = 1,
-                NextCookie = 3,
-            };
+            var record = VolumeInodeRecord.From(FileSystem.Inodes.InodeRecord.Root(root.Mode, root.Uid, root.Gid, now), generation: 1,
+                nextCookie: Inodes.VolumeInodeStore.FirstCookie, blocks: 0, symlinkTarget: null);
             Span<byte> key = stackalloc byte[VolumeKeys.MaxLength];
             byte[] value = new byte[record.EncodedLength];
             record.Encode(value);

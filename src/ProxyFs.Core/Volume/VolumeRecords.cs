@@ -18,13 +18,15 @@ public enum InodeRecordFlags : byte
 ///  0 1 version (1)      1 1 flags           2 4 mode          6 4 uid          10 4 gid
 /// 14 4 nlink           18 4 rdev          22 8 size         30 12 atime (i64 s, u32 ns)
 /// 42 12 mtime          54 12 ctime        66 8 generation   74 8 next directory cookie
-/// 82 2 symlink target length L            84 L symlink target
+/// 82 8 parent (a directory's; 0 otherwise)                    90 8 allocated 512-byte blocks (st_blocks)
+/// 98 2 symlink target length L          100 L symlink target
 /// </code>
+/// All integers little-endian.
 /// </summary>
-public struct InodeRecord
+public struct VolumeInodeRecord
 {
     public const byte Version = 1;
-    public const int FixedLength = 84;
+    public const int FixedLength = 100;
 
     public InodeRecordFlags Flags;
     public uint Mode;
@@ -38,9 +40,45 @@ public struct InodeRecord
     public Timespec Ctime;
     public ulong Generation;
     public ulong NextCookie;
+    public ulong Parent;
+    public ulong Blocks;
     public byte[]? SymlinkTarget;
 
     public readonly int EncodedLength => FixedLength + (SymlinkTarget?.Length ?? 0);
+
+    /// <summary>The stored form of an inode's record and the volume's own fields.</summary>
+    public static VolumeInodeRecord From(in FileSystem.Inodes.InodeRecord record, ulong generation, ulong nextCookie, ulong blocks, byte[]? symlinkTarget) => new()
+    {
+        Mode = record.Mode,
+        Uid = record.Uid,
+        Gid = record.Gid,
+        Nlink = record.Nlink,
+        Rdev = record.Rdev,
+        Size = (ulong)record.Size,
+        Atime = record.Atime,
+        Mtime = record.Mtime,
+        Ctime = record.Ctime,
+        Generation = generation,
+        NextCookie = nextCookie,
+        Parent = record.Parent,
+        Blocks = blocks,
+        SymlinkTarget = symlinkTarget,
+    };
+
+    /// <summary>The record fields the POSIX layer works with.</summary>
+    public readonly FileSystem.Inodes.InodeRecord ToInodeRecord() => new()
+    {
+        Mode = Mode,
+        Uid = Uid,
+        Gid = Gid,
+        Nlink = Nlink,
+        Rdev = Rdev,
+        Size = (long)Size,
+        Atime = Atime,
+        Mtime = Mtime,
+        Ctime = Ctime,
+        Parent = Parent,
+    };
 
     public readonly int Encode(Span<byte> b)
     {
@@ -57,24 +95,26 @@ public struct InodeRecord
         WriteTime(b[54..], Ctime);
         BinaryPrimitives.WriteUInt64LittleEndian(b[66..], Generation);
         BinaryPrimitives.WriteUInt64LittleEndian(b[74..], NextCookie);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[82..], Parent);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[90..], Blocks);
         int l = SymlinkTarget?.Length ?? 0;
-        BinaryPrimitives.WriteUInt16LittleEndian(b[82..], checked((ushort)l));
+        BinaryPrimitives.WriteUInt16LittleEndian(b[98..], checked((ushort)l));
         SymlinkTarget?.CopyTo(b[FixedLength..]);
         return FixedLength + l;
     }
 
-    public static InodeRecord Decode(ReadOnlySpan<byte> b, ulong ino)
+    public static VolumeInodeRecord Decode(ReadOnlySpan<byte> b, ulong ino)
     {
         if (b.Length < FixedLength || b[0] != Version)
         {
             throw new VolumeFormatException($"inode {ino}: record of {b.Length} bytes, version {(b.Length > 0 ? b[0] : 0)}; expected version {Version}");
         }
-        int l = BinaryPrimitives.ReadUInt16LittleEndian(b[82..]);
+        int l = BinaryPrimitives.ReadUInt16LittleEndian(b[98..]);
         if (b.Length != FixedLength + l)
         {
             throw new VolumeFormatException($"inode {ino}: record of {b.Length} bytes with a {l}-byte symlink target");
         }
-        return new InodeRecord
+        return new VolumeInodeRecord
         {
             Flags = (InodeRecordFlags)b[1],
             Mode = BinaryPrimitives.ReadUInt32LittleEndian(b[2..]),
@@ -88,6 +128,8 @@ public struct InodeRecord
             Ctime = ReadTime(b[54..]),
             Generation = BinaryPrimitives.ReadUInt64LittleEndian(b[66..]),
             NextCookie = BinaryPrimitives.ReadUInt64LittleEndian(b[74..]),
+            Parent = BinaryPrimitives.ReadUInt64LittleEndian(b[82..]),
+            Blocks = BinaryPrimitives.ReadUInt64LittleEndian(b[90..]),
             SymlinkTarget = l == 0 ? null : b.Slice(FixedLength, l).ToArray(),
         };
     }
@@ -146,13 +188,15 @@ public enum ExtentKind : byte
 {
     /// <summary>Bytes stored in a data segment.</summary>
     Data = 0,
-    /// <summary>Allocated but never written (fallocate): reads as zeros, counts as data for SEEK_DATA and st_blocks.</summary>
+    /// <summary>Allocated but never written (fallocate): reads as zeros, counts in st_blocks, is a hole for SEEK_DATA/SEEK_HOLE (as on tmpfs).</summary>
     Unwritten = 1,
+    /// <summary>Written zeros kept as a length only (the zeroed edges of a punched hole): reads as zeros, is data for SEEK_DATA/SEEK_HOLE.</summary>
+    Zeroed = 2,
 }
 
 /// <summary>
 /// The value of an 'E' record (the key holds ino and the file offset where the extent starts):
-/// kind u8, length u64, segment nonce u64, offset in the segment's data u64 (25 bytes; nonce and offset 0 when Unwritten).
+/// kind u8, length u64, segment nonce u64, offset in the segment's data u64 (25 bytes; nonce and offset 0 unless Data).
 /// </summary>
 public readonly record struct ExtentValue(ExtentKind Kind, ulong Length, ulong Nonce, ulong SegmentOffset)
 {
@@ -167,7 +211,7 @@ public readonly record struct ExtentValue(ExtentKind Kind, ulong Length, ulong N
     }
 
     public static ExtentValue Decode(ReadOnlySpan<byte> b) =>
-        b.Length == EncodedLength && b[0] <= (byte)ExtentKind.Unwritten
+        b.Length == EncodedLength && b[0] <= (byte)ExtentKind.Zeroed
             ? new ExtentValue((ExtentKind)b[0], BinaryPrimitives.ReadUInt64LittleEndian(b[1..]), BinaryPrimitives.ReadUInt64LittleEndian(b[9..]), BinaryPrimitives.ReadUInt64LittleEndian(b[17..]))
             : throw new VolumeFormatException($"extent value of {b.Length} bytes, kind {(b.Length > 0 ? b[0] : 0)}");
 }

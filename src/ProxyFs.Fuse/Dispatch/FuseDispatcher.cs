@@ -128,8 +128,16 @@ internal sealed partial class FuseDispatcher
             }
             catch (Exception ex)
             {
-                _log.Error($"FUSE {entry.Name} (unique {header.unique}, node {header.nodeid}) failed; answering EIO: {ex}");
-                result = Libc.EIO;
+                result = _ops.ErrnoOf(ex);
+                if (result <= 0 || result == Libc.EIO)
+                {
+                    _log.Error($"FUSE {entry.Name} (unique {header.unique}, node {header.nodeid}) failed; answering EIO: {ex}");
+                    result = Libc.EIO;
+                }
+                else if (_log.DebugEnabled)
+                {
+                    _log.Debug($"FUSE {entry.Name} (unique {header.unique}) refused with errno {result}: {ex.Message}");
+                }
             }
         }
         if (result == NoReply)

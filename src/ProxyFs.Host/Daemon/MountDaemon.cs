@@ -47,7 +47,7 @@ public sealed class MountDaemon
         _mountPoint = RunPaths.NormalizeMountPoint(_request.MountPoint);
         try
         {
-            _volume = VolumeFactory.Open(_request.Uri);
+            _volume = VolumeFactory.Open(_request.Uri, _request.Options.ReadOnly, _log);
         }
         catch (VolumeUriException e)
         {

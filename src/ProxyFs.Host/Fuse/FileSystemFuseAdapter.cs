@@ -130,6 +130,9 @@ public sealed class FileSystemFuseAdapter : IFuseOperations
         _fs.CacheInvalidator = new NotifierInvalidator(notifier);
     }
 
+    /// <summary>A request the filesystem refused by exception with an errno (EROFS from a volume that stopped writing).</summary>
+    public int ErrnoOf(Exception exception) => exception is FileSystemErrnoException e ? e.Errno : Errno.EIO;
+
     public void Destroy()
     {
         if (Interlocked.Exchange(ref _destroyed, 1) == 0)

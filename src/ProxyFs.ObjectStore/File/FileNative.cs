@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace ProxyFs.ObjectStore.File;
 
-/// <summary>The few libc calls the file store needs and the BCL lacks: flock on a raw descriptor and fsync of a directory.</summary>
+/// <summary>
+/// The few libc calls the file store needs and the BCL lacks: flock on a raw descriptor and fsync of a directory
+/// (the replay log of ProxyFs.Core uses them too).
+/// </summary>
 internal static partial class FileNative
 {
     private const int ORdonly = 0x0;
@@ -50,6 +53,13 @@ internal static partial class FileNative
         {
             Close(fd);
         }
+    }
+
+    /// <summary>Opens a directory read-only (to fsync it or to flock it) and returns its descriptor.</summary>
+    public static int OpenDirectory(string path)
+    {
+        int fd = Open(path, ORdonly | ODirectory | OCloexec, 0);
+        return fd >= 0 ? fd : throw Error("open", path);
     }
 
     /// <summary>Opens (creating it) a lock file and returns its descriptor; the lock is taken by <see cref="TryLockExclusive"/>.</summary>

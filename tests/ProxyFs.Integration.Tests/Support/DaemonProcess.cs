@@ -137,4 +137,8 @@ internal static partial class Posix
 
     [System.Runtime.InteropServices.LibraryImport("libc")]
     public static partial int kill(int pid, int sig);
+
+    /// <summary>sync(2): every filesystem's dirty data, and a syncfs of each.</summary>
+    [System.Runtime.InteropServices.LibraryImport("libc")]
+    public static partial void sync();
 }

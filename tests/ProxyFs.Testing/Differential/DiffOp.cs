@@ -36,6 +36,8 @@ public enum OpKind
     RemoveXattr,
     Mknod,
     Access,
+    /// <summary>Every descriptor is closed and the filesystem unmounted and mounted again (a target that cannot: only the closes).</summary>
+    Remount,
 }
 
 /// <summary>

@@ -44,10 +44,13 @@ public sealed class DifferentialTester(IPosixTarget reference, IPosixTarget subj
     /// <summary>Upper bound on sequence executions spent shrinking one failure.</summary>
     public int ShrinkBudget { get; init; } = 400;
 
+    /// <summary>Weight of remounts among the generated operations (0: none; the other weights sum to about 130).</summary>
+    public int RemountWeight { get; init; }
+
     /// <summary>Generates the sequence of <paramref name="seed"/> and runs it; null when the targets agree.</summary>
     public DifferentialFailure? Run(int seed, int steps)
     {
-        List<DiffOp> ops = OperationGenerator.Generate(seed, steps);
+        List<DiffOp> ops = OperationGenerator.Generate(seed, steps, RemountWeight);
         Divergence? divergence = Execute(ops);
         if (divergence is null)
         {

@@ -30,16 +30,18 @@ public static class OperationGenerator
         (OpKind.ListXattr, 1), (OpKind.RemoveXattr, 2), (OpKind.Mknod, 1), (OpKind.Access, 2),
     ];
 
-    public static List<DiffOp> Generate(int seed, int steps)
+    /// <param name="remountWeight">How often, among the other kinds' weights, to remount (0: never, and the sequences stay as they always were).</param>
+    public static List<DiffOp> Generate(int seed, int steps, int remountWeight = 0)
     {
         var random = new Random(seed);
         var ops = new List<DiffOp>(steps);
-        int total = Weights.Sum(w => w.Weight);
+        (OpKind Kind, int Weight)[] weights = remountWeight > 0 ? [.. Weights, (OpKind.Remount, remountWeight)] : Weights;
+        int total = weights.Sum(w => w.Weight);
         for (int i = 0; i < steps; i++)
         {
             int pick = random.Next(total);
-            OpKind kind = Weights[0].Kind;
-            foreach ((OpKind k, int weight) in Weights)
+            OpKind kind = weights[0].Kind;
+            foreach ((OpKind k, int weight) in weights)
             {
                 if (pick < weight)
                 {

@@ -104,6 +104,10 @@ internal sealed class OperationRunner
                 return Name(_target.Truncate(P(op.Path), op.A));
             case OpKind.FTruncate:
                 return fd < 0 ? "no fd" : Name(_target.FTruncate(fd, op.A));
+            case OpKind.Remount:
+                CloseAll();
+                (_target as IRemountableTarget)?.Remount();
+                return "OK";
             case OpKind.Fsync:
                 return fd < 0 ? "no fd" : Name(_target.Fsync(fd, op.A != 0));
             case OpKind.Fallocate:

@@ -168,7 +168,11 @@ public abstract partial class InodeStoreContract
         {
             file.Data!.Read(i * 4096 % (Mi - buffer.Length), buffer);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        if (HotPathsAllocateNothing)
+        {
+            Assert.Equal(0, allocated);
+        }
         store.Unpin(file);
     }
 

@@ -20,6 +20,12 @@ public abstract partial class InodeStoreContract
     /// </summary>
     protected abstract IInodeStore CreateStore(bool evictEagerly = false);
 
+    /// <summary>
+    /// Whether lookups of present names and reads of written data allocate nothing (checked when true). The volume's
+    /// store does not meet this yet: its tree lookups allocate a read context and copy values.
+    /// </summary>
+    protected virtual bool HotPathsAllocateNothing => true;
+
     [Fact]
     public void Root_is_a_directory_that_is_its_own_parent()
     {

@@ -11,13 +11,14 @@ namespace ProxyFs.Testing.Posix;
 /// every lookup reference taken is given back with Forget when the operation ends, as an eager kernel would.
 /// File descriptors map to the filesystem's handles.
 /// </summary>
-public sealed partial class FileSystemTarget : IPosixTarget
+public sealed partial class FileSystemTarget : IPosixTarget, IRemountableTarget
 {
     private const int MaxSymlinkFollows = 40;
     private const int PathMax = 4096;
     private const int OpenFlagsNotSent = OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOCTTY;
 
-    private readonly IFileSystem _fs;
+    private readonly Func<IFileSystem, IFileSystem>? _remount;
+    private IFileSystem _fs;
     private readonly Dictionary<int, OpenFile> _fds = [];
     private readonly GroupTable _groups = new();
     private readonly bool _protectedHardlinks;
@@ -27,9 +28,11 @@ public sealed partial class FileSystemTarget : IPosixTarget
 
     /// <param name="fileSystem">The filesystem to drive; the target does not dispose it.</param>
     /// <param name="protectedHardlinks">Emulate fs.protected_hardlinks; default: what this machine's kernel does.</param>
-    public FileSystemTarget(IFileSystem fileSystem, string name = "memfs", bool? protectedHardlinks = null)
+    /// <param name="remount">Unmounts the given filesystem and returns it mounted again (null: a remount only closes descriptors).</param>
+    public FileSystemTarget(IFileSystem fileSystem, string name = "memfs", bool? protectedHardlinks = null, Func<IFileSystem, IFileSystem>? remount = null)
     {
         _fs = fileSystem;
+        _remount = remount;
         Name = name;
         _protectedHardlinks = protectedHardlinks ?? ReadProtectedHardlinks();
     }
@@ -251,6 +254,21 @@ public sealed partial class FileSystemTarget : IPosixTarget
     {
         ForgetAll();
         return result;
+    }
+
+    /// <summary>Releases every descriptor and lookup, then swaps in the filesystem mounted again.</summary>
+    public void Remount()
+    {
+        foreach (OpenFile file in _fds.Values)
+        {
+            ReleaseFile(file);
+        }
+        _fds.Clear();
+        ForgetAll();
+        if (_remount is not null)
+        {
+            _fs = _remount(_fs);
+        }
     }
 
     public void Dispose()
