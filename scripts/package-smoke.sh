@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Tries the .deb as a new user would: installs it, checks what it ships (binary, mount helpers, unit, sample
 # configuration, manual pages), adds an fstab line, `mount -a`, uses the volume, reads `proxyfs status`, unmounts
-# with umount(8), and checks that the usual mistakes (a wrong URI, a busy mount point, a bad configuration key, a
-# credentials file others can read) each give one actionable line and a non-zero exit. Removes the package, the
-# fstab line and every mount at the end, whatever happened.
+# with umount(8), remounts to see the files are still there, and checks that the usual mistakes (a wrong URI, a
+# busy mount point, a bad configuration key or variable, a credentials file others can read, an unknown volume
+# name, a store without a volume, s3:// without credentials) each give one actionable line and a non-zero exit.
+# Removes the package, the fstab line and every mount at the end, whatever happened.
 #
 # Usage (as root): scripts/package-smoke.sh [path/to/proxyfs_*.deb]   (default: builds it with `make package`)
 # Ends with "package-smoke: N passed, N failed"; exits non-zero when a check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The volume the fstab line mounts. memory:// until file:// volumes are mountable; then change this one line to
-#   VOLUME_URI="file://$WORK/volume"
-# (a file:// or s3:// URI is formatted with `proxyfs format` before the fstab mount).
-VOLUME_URI=${PACKAGE_SMOKE_URI:-memory://}
+WORK=$(mktemp -d /tmp/proxyfs-smoke.XXXXXX)
+# The volume the fstab line mounts (PACKAGE_SMOKE_URI overrides it, e.g. memory://). A file:// or s3:// URI is
+# formatted with `proxyfs format` before the fstab mount.
+VOLUME_URI=${PACKAGE_SMOKE_URI:-file://$WORK/volume}
+trap 'rm -rf "$WORK"' EXIT   # until the full cleanup below takes over
 
 STEP_TIMEOUT=60
 passed=0
@@ -41,7 +43,6 @@ if [ -z "$DEB" ]; then
 fi
 [ -f "$DEB" ] || { echo "package-smoke: no package at '$DEB'" >&2; bad "package exists"; finish; }
 
-WORK=$(mktemp -d /tmp/proxyfs-smoke.XXXXXX)
 MNT="$WORK/mnt"          # the fstab mount
 OTHER="$WORK/other"      # for the mistakes
 mkdir -p "$MNT" "$OTHER"
@@ -76,6 +77,14 @@ expect_one_line() {
     bad "$name: expected one line containing '$expected' and a non-zero exit; got exit $rc and $lines line(s):"
     printf '%s\n' "$out" | sed 's/^/        /' >&2
   fi
+}
+
+wait_for_daemon_exit() {
+  for _ in $(seq 1 100); do
+    pgrep -f "proxyfs mount .*$MNT" >/dev/null || break
+    sleep 0.1
+  done
+  pgrep -f "proxyfs mount .*$MNT" >/dev/null && bad "the daemon is still running after umount" || ok "the daemon exited after umount"
 }
 
 echo "package-smoke: installing $DEB"
@@ -140,14 +149,26 @@ if mountpoint -q "$MNT"; then
   printf 'credentials_file: %s\n' "$WORK/credentials" >"$WORK/creds.yaml"
   expect_one_line "credentials file others can read" "chmod 600" proxyfs mount memory:// "$OTHER" --config "$WORK/creds.yaml"
   expect_one_line "unknown volume name" "names no volume" mount -t fuse.proxyfs nosuchvolume "$OTHER"
+  mkdir -p "$WORK/empty"
+  expect_one_line "a store without a volume" "create one with: proxyfs format file://$WORK/empty" \
+    mount -t fuse.proxyfs "file://$WORK/empty" "$OTHER"
+  # No credentials anywhere (and a loopback endpoint, so nothing could leave the machine): refused before connecting.
+  expect_one_line "s3:// without credentials" "no credentials" \
+    env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE="$WORK/none" \
+    mount -t fuse.proxyfs "s3://smoke-bucket/volume?endpoint=http://127.0.0.1:9&path_style=true" "$OTHER"
   mountpoint -q "$OTHER" && bad "a failed mount left $OTHER mounted" || ok "no failed mount left anything mounted"
 
   out=$(timeout "$STEP_TIMEOUT" umount "$MNT" 2>&1) && ok "umount" || bad "umount: $out"
-  for _ in $(seq 1 100); do
-    pgrep -f "proxyfs mount .*$MNT" >/dev/null || break
-    sleep 0.1
-  done
-  pgrep -f "proxyfs mount .*$MNT" >/dev/null && bad "the daemon is still running after umount" || ok "the daemon exited after umount"
+  wait_for_daemon_exit
+  case "$VOLUME_URI" in
+    file://* | s3://*)
+      # What was written is still there after a remount from the same fstab line.
+      out=$(timeout "$STEP_TIMEOUT" mount "$MNT" 2>&1)
+      if [ $? -eq 0 ] && diff -r /usr/share/doc/proxyfs "$MNT/doc" >/dev/null; then ok "remount: the files are still there"; else bad "remount: $out"; fi
+      out=$(timeout "$STEP_TIMEOUT" umount "$MNT" 2>&1) && ok "umount again" || bad "umount again: $out"
+      wait_for_daemon_exit
+      ;;
+  esac
 fi
 
 finish

@@ -74,6 +74,40 @@ public sealed partial class StatusAndMetricsTests
     }
 
     [Fact]
+    public void Status_of_a_file_volume_shows_its_id_store_and_segments()
+    {
+        using var mp = new TestMountPoint();
+        string store = Directory.CreateTempSubdirectory("proxyfs-test-status-volume-").FullName;
+        try
+        {
+            string uri = "file://" + store;
+            CommandResult format = ProxyFsBinary.Run(CommandTimeout, "format", uri, "--label", "status-test");
+            Assert.True(format.ExitCode == 0, format.ToString());
+            using DaemonProcess daemon = DaemonProcess.Start(uri, mp);
+
+            StatusSnapshot before = Status(mp.Path);
+            Assert.NotNull(before.Volume.Id);
+            Assert.Equal("status-test", before.Volume.Label);
+            Assert.Equal(uri, before.Volume.StoreUri);
+            Assert.NotNull(before.Volume.Checkpoints);
+            Assert.NotNull(before.Volume.LastCheckpointAgeSeconds);
+
+            Workload(mp.Path, 20);
+            StatusSnapshot after = Status(mp.Path);
+            Assert.True(after.Segments!.DataBytes > (before.Segments?.DataBytes ?? 0) || after.Volume.DirtyBytes > 0,
+                $"segments {after.Segments.DataBytes} bytes, dirty {after.Volume.DirtyBytes}");
+
+            CommandResult human = ProxyFsBinary.Run(CommandTimeout, "status", mp.Path);
+            Assert.Contains($"label \"status-test\", store {uri}", human.Stdout, StringComparison.Ordinal);
+            Assert.Contains("replay log  n/a", human.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_metrics_endpoint_serves_prometheus_text_that_moves()
     {
         using var mp = new TestMountPoint();

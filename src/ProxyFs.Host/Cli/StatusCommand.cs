@@ -156,7 +156,7 @@ public static class StatusCommand
         }
         else
         {
-            Line("store", "n/a (this volume has no object store)");
+            Line("store", v.StoreUri is null ? "n/a (this volume has no object store)" : "n/a (this daemon does not count the store's requests)");
         }
         if (s.Segments is { } seg)
         {

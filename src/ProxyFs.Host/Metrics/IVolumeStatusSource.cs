@@ -65,11 +65,13 @@ public static class VolumeStatusSources
 {
     /// <summary>
     /// The status source of <paramref name="volume"/>: its filesystem when that implements
-    /// <see cref="IVolumeStatusSource"/>; null otherwise (the in-memory reference filesystem reports nothing of its own).
+    /// <see cref="IVolumeStatusSource"/>, else what a file:// or s3:// volume's core exposes; null for the in-memory
+    /// reference filesystem, which reports nothing of its own.
     /// </summary>
     public static IVolumeStatusSource? Find(OpenedVolume volume)
     {
         ArgumentNullException.ThrowIfNull(volume);
-        return volume.FileSystem as IVolumeStatusSource;
+        return volume.FileSystem as IVolumeStatusSource
+            ?? (volume.Volume is { } v ? new VolumeCoreStatusSource(v.Core) : null);
     }
 }
