@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
 
-.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore format format-check clean
+.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore format format-check package package-smoke clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -43,6 +43,14 @@ bench-fs: deps build
 ## bench-objectstore: 8 MiB PUT/GET through the s3:// backend and a raw SDK client on the same local server
 bench-objectstore: deps
 	@bash scripts/s3/bench.sh
+
+## package: build out/proxyfs_<version>_<arch>.deb (self-contained; dpkg-deb); prints its path on stdout
+package:
+	@bash packaging/build-deb.sh out
+
+## package-smoke: install the .deb, mount through fstab, check the mistakes, remove it (root)
+package-smoke:
+	@bash scripts/package-smoke.sh
 
 format:
 	$(DOTNET) format proxyfs.sln

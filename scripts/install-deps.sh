@@ -16,6 +16,8 @@ want fio fio
 want attr getfattr
 want psmisc fuser
 want util-linux mountpoint
+want systemd systemd-analyze   # `systemd-analyze verify` of proxyfs@.service (tests, package smoke); dpkg-deb (make package) is in dpkg
+want groff-base groff          # the manual pages are checked by formatting them
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: installing ${need_apt[*]}"

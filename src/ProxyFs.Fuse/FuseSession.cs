@@ -280,7 +280,9 @@ public sealed class FuseSession : IDisposable
                 {
                     continue; // interrupted, or the request vanished (interrupted) before we read it
                 }
-                if (errno == Libc.ENODEV)
+                // ENODEV: the connection is gone; ECONNABORTED: it was aborted (the last reference of a lazily
+                // detached mount went away while readers were blocked, or fusectl abort). Either way the session ended.
+                if (errno is Libc.ENODEV or Libc.ECONNABORTED)
                 {
                     OnKernelEnded();
                     return;

@@ -23,13 +23,22 @@ public static class Program
             }
             args = translated;
         }
+        RootCommand root = CreateRoot();
+        return CommandLineConventions.Invoke(root, args);
+    }
+
+    /// <summary>The proxyfs command and its subcommands.</summary>
+    public static RootCommand CreateRoot()
+    {
         var root = new RootCommand("proxyfs: a POSIX filesystem stored in object storage, served over FUSE");
         root.Subcommands.Add(FormatCommand.Create());
         root.Subcommands.Add(MountCommand.Create());
         root.Subcommands.Add(UnmountCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(VersionCommand());
-        return root.Parse(args).Invoke();
+        CommandLineConventions.Apply(root);
+        return root;
     }
 
     private static Command VersionCommand()

@@ -28,6 +28,7 @@ internal static unsafe partial class Libc
     public const int ERANGE = 34;
     public const int ENOTTY = 25;
     public const int ENOSYS = 38;
+    public const int ECONNABORTED = 103;
     public const int EPROTO = 71;
     public const int ENOTCONN = 107;
 

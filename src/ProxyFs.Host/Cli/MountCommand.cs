@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
+using ProxyFs.Core.FileSystem;
+using ProxyFs.Host.Config;
 using ProxyFs.Host.Daemon;
 using ProxyFs.Host.Lifecycle;
 using ProxyFs.Host.Native;
@@ -19,37 +22,56 @@ public static class MountCommand
 
     public static Command Create()
     {
-        var uri = new Argument<string>("uri") { Description = "The volume: memory:// (in-memory), file:///path or s3://bucket/prefix" };
-        var mountPoint = new Argument<string>("mountpoint") { Description = "An existing, empty-or-not directory to mount on" };
+        var source = new Argument<string?>("source")
+        {
+            Description = "The volume: a URI (memory://, file:///path, s3://bucket/prefix) or the name of a configured volume",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var mountPoint = new Argument<string?>("mountpoint")
+        {
+            Description = "An existing directory to mount on (default: the volume's mount_point)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var options = new Option<string[]>("--options", "-o")
         {
-            Description = "Comma-separated mount options (docs/CONFIGURATION.md), e.g. -o allow_other,ro",
+            Description = "Comma-separated mount options (proxyfs.yaml(5), docs/CONFIGURATION.md), e.g. -o allow_other,ro",
             AllowMultipleArgumentsPerToken = false,
         };
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = "The configuration file [default: $PROXYFS_CONFIG, else " + ProxyFsConfig.DefaultPath + " when it exists]",
+        };
+        var volume = new Option<string?>("--volume") { Description = "Mount the volume of this name from the configuration file" };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Serve in the foreground until unmounted (for systemd and debugging)" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the mount to answer", DefaultValueFactory = _ => 60 };
-        var command = new Command("mount", "Mount a volume and serve it")
+        var command = new Command("mount", "Mount a volume and serve it (returns once the mount answers; the daemon runs detached)")
         {
-            uri, mountPoint, options, foreground, timeout,
+            source, mountPoint, options, config, volume, foreground, timeout,
         };
         command.SetAction(parse =>
         {
-            MountOptions parsed;
+            var invocation = new MountInvocation(parse.GetValue(source), parse.GetValue(mountPoint), parse.GetValue(volume),
+                parse.GetValue(config), parse.GetValue(options) ?? []);
+            ResolvedMount resolved;
             try
             {
-                parsed = MountOptions.Parse(parse.GetValue(options) ?? []);
+                resolved = MountResolver.Resolve(invocation, ConfigLoader.EnvironmentVariables());
             }
-            catch (MountOptionException e)
+            catch (Exception e) when (e is MountOptionException or MountUsageException)
             {
                 Console.Error.WriteLine("proxyfs: " + e.Message);
                 return ExitCodes.Usage;
             }
-            var request = new MountRequest(parse.GetValue(uri)!, parse.GetValue(mountPoint)!, parsed);
+            catch (ConfigException e)
+            {
+                Console.Error.WriteLine("proxyfs: " + e.Message);
+                return ExitCodes.Config;
+            }
             if (parse.GetValue(foreground) || Detached)
             {
-                return Serve(request);
+                return Serve(resolved.Request);
             }
-            return StartDetached(request, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))));
+            return StartDetached(resolved, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))));
         });
         return command;
     }
@@ -59,9 +81,30 @@ public static class MountCommand
 
     private static int Serve(MountRequest request)
     {
-        using var loggerFactory = Logging.Create(request.Options.Debug);
+        using var loggerFactory = Logging.Create(request.Settings.LogLevel);
         using var notify = SdNotify.FromEnvironment();
-        var daemon = new MountDaemon(request, loggerFactory.CreateLogger("proxyfs"), notify);
+        ILogger log = loggerFactory.CreateLogger("proxyfs");
+        if (request.Settings.ConfigFile is not null)
+        {
+            log.LogInformation("configuration {File}{Volume}", request.Settings.ConfigFile,
+                request.Settings.VolumeName is null ? "" : ", volume " + request.Settings.VolumeName);
+        }
+        if (request.Settings.CredentialsFile is not null)
+        {
+            try
+            {
+                IReadOnlyList<string> names = CredentialsFile.Apply(request.Settings.CredentialsFile);
+                // Only the names of the variables: their values are never logged.
+                log.LogInformation("credentials from {File} ({Variables})", request.Settings.CredentialsFile, string.Join(", ", names));
+            }
+            catch (ConfigException e)
+            {
+                log.LogError("cannot mount {Uri} at {MountPoint}: {Reason}", request.Uri, request.MountPoint, e.Message);
+                notify.Failed(e.Message, Errno.EACCES);
+                return ExitCodes.Config;
+            }
+        }
+        var daemon = new MountDaemon(request, log, notify);
         return daemon.Run();
     }
 
@@ -147,8 +190,9 @@ public static class MountCommand
         }
     }
 
-    private static int StartDetached(MountRequest request, TimeSpan timeout)
+    private static int StartDetached(ResolvedMount resolved, TimeSpan timeout)
     {
+        MountRequest request = resolved.Request;
         string mountPoint = RunPaths.NormalizeMountPoint(request.MountPoint);
         string log = request.Options.LogFile ?? RunPaths.DefaultLogFile(mountPoint);
         using var listener = new NotifyListener();
@@ -160,13 +204,30 @@ public static class MountCommand
             // Run as `dotnet proxyfs.dll`: the child needs the assembly too.
             psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
         }
+        // The daemon resolves the same command line against the same configuration file and environment.
         psi.ArgumentList.Add("mount");
-        psi.ArgumentList.Add(request.Uri);
+        if (resolved.Volume is not null)
+        {
+            psi.ArgumentList.Add("--volume");
+            psi.ArgumentList.Add(resolved.Volume.Name);
+        }
+        else
+        {
+            psi.ArgumentList.Add(request.Uri);
+        }
         psi.ArgumentList.Add(mountPoint);
-        if (request.Options.Raw.Count > 0)
+        if (resolved.Config.SourceFile is not null)
+        {
+            psi.ArgumentList.Add("--config");
+            psi.ArgumentList.Add(resolved.Config.SourceFile);
+        }
+        // config= is left out: --config above names the same file by its full path (a relative one would disagree).
+        string commandLineOptions = string.Join(',', MountOptions.Parse(resolved.Invocation.OptionLists).Raw
+            .Where(o => !o.StartsWith("config=", StringComparison.Ordinal)));
+        if (commandLineOptions.Length > 0)
         {
             psi.ArgumentList.Add("-o");
-            psi.ArgumentList.Add(string.Join(',', request.Options.Raw));
+            psi.ArgumentList.Add(commandLineOptions);
         }
         psi.Environment[DetachedLogVariable] = log;
         psi.Environment[SdNotify.SocketVariable] = listener.SocketName;
@@ -191,7 +252,8 @@ public static class MountCommand
                         Console.Error.WriteLine($"proxyfs: the daemon (pid {child.Id}) reported ready but {mountPoint} does not answer: {why}; see {log}");
                         return ExitCodes.MountFailed;
                     }
-                    Console.WriteLine($"proxyfs: mounted {request.Uri} at {mountPoint} (daemon pid {child.Id}, log {log}); unmount with: proxyfs unmount {mountPoint}");
+                    string what = resolved.Volume is null ? request.Uri : $"volume '{resolved.Volume.Name}' ({request.Uri})";
+                    Console.WriteLine($"proxyfs: mounted {what} at {mountPoint} (daemon pid {child.Id}, log {log}); unmount with: proxyfs unmount {mountPoint}");
                     return ExitCodes.Ok;
                 }
             }

@@ -28,13 +28,25 @@ public sealed record MountOptions
     public string? FsName { get; init; }
     public string? LogFile { get; init; }
 
+    /// <summary>config=PATH: the configuration file (daemon-wide settings, and the volume when the source is its name).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>cache_size=SIZE: this mount's read cache budget, instead of its share of read_cache.size.</summary>
+    public long? CacheSize { get; init; }
+
+    /// <summary>metrics=ADDRESS:PORT: serve the Prometheus endpoint there; metrics=off: none (<see cref="MetricsOff"/>).</summary>
+    public Config.ListenAddress? Metrics { get; init; }
+
+    /// <summary>metrics=off.</summary>
+    public bool MetricsOff { get; init; }
+
     /// <summary>The options as given, to hand to a daemon that re-parses them.</summary>
     public IReadOnlyList<string> Raw { get; init; } = [];
 
     // fstab and mount(8) options that concern the mount helper or systemd, not the filesystem.
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
     {
-        "defaults", "rw", "auto", "noauto", "user", "nouser", "users", "owner", "group", "_netdev", "nofail",
+        "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "_netdev", "nofail",
         "suid", "dev", "exec", "atime", "relatime", "strictatime", "async", "comment",
     };
 
@@ -83,6 +95,7 @@ public sealed record MountOptions
             "default_permissions" => Flag(o with { DefaultPermissions = true }, value, item),
             "no_default_permissions" => Flag(o with { DefaultPermissions = false }, value, item),
             "ro" => Flag(o with { ReadOnly = true }, value, item),
+            "rw" => Flag(o with { ReadOnly = false }, value, item),
             "writeback_cache" => Flag(o with { WritebackCache = true }, value, item),
             "nosuid" => Flag(o with { NoSuid = true }, value, item),
             "nodev" => Flag(o with { NoDev = true }, value, item),
@@ -96,6 +109,9 @@ public sealed record MountOptions
             "negative_timeout" => o with { NegativeTimeout = Seconds(value, item) },
             "fsname" => o with { FsName = Text(value, item) },
             "log" => o with { LogFile = Text(value, item) },
+            "config" => o with { ConfigFile = Text(value, item) },
+            "cache_size" => o with { CacheSize = Size(value, item) },
+            "metrics" => ParseMetrics(o, value, item),
             _ => throw new MountOptionException($"unknown mount option '{item}' (see docs/CONFIGURATION.md)"),
         };
     }
@@ -119,6 +135,23 @@ public sealed record MountOptions
             throw new MountOptionException($"mount option '{item}' needs a number of seconds from 0 to 86400");
         }
         return TimeSpan.FromSeconds(s);
+    }
+
+    private static long Size(string? value, string item) =>
+        Config.ByteSize.TryParse(value, out long n) ? n : throw new MountOptionException($"mount option '{item}' needs a size such as 512MiB or 2GiB");
+
+    private static MountOptions ParseMetrics(MountOptions o, string? value, string item)
+    {
+        string v = Text(value, item);
+        if (v.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return o with { Metrics = null, MetricsOff = true };
+        }
+        if (!Config.ListenAddress.TryParse(v, out Config.ListenAddress? address, out string error))
+        {
+            throw new MountOptionException($"mount option '{item}': {error}");
+        }
+        return o with { Metrics = address, MetricsOff = false };
     }
 
     private static string Text(string? value, string item) =>

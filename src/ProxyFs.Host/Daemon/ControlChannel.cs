@@ -9,21 +9,20 @@ namespace ProxyFs.Host.Daemon;
 /// </summary>
 public sealed class ControlServer : IDisposable
 {
-    private readonly Socket _listener;
     private readonly Func<string, string> _handler;
-    private readonly Thread _thread;
-    private volatile bool _stopping;
+    private readonly AcceptLoop _accepting;
 
     private ControlServer(string path, Func<string, string> handler)
     {
         Path = path;
         _handler = handler;
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _listener.Listen(8);
-        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = "proxyfs-control" };
-        _thread.Start();
+        listener.Listen(8);
+        // Each connection on its own thread: an "unmount" may take a while and must not block "status".
+        _accepting = new AcceptLoop(listener, "proxyfs-control",
+            client => new Thread(() => Serve(client)) { IsBackground = true, Name = "proxyfs-control-client" }.Start());
     }
 
     public string Path { get; }
@@ -41,29 +40,6 @@ public sealed class ControlServer : IDisposable
             File.Delete(path);
         }
         return new ControlServer(path, handler);
-    }
-
-    private void AcceptLoop()
-    {
-        while (!_stopping)
-        {
-            Socket client;
-            try
-            {
-                client = _listener.Accept();
-            }
-            catch (SocketException) when (_stopping)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            // Each connection on its own thread: an "unmount" may take a while and must not block "status".
-            var t = new Thread(() => Serve(client)) { IsBackground = true, Name = "proxyfs-control-client" };
-            t.Start();
-        }
     }
 
     private void Serve(Socket client)
@@ -93,8 +69,7 @@ public sealed class ControlServer : IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
-        _listener.Dispose();
+        _accepting.Dispose();
         try
         {
             File.Delete(Path);

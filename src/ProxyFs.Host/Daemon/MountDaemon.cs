@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Fuse;
 using ProxyFs.Host.Cli;
 using ProxyFs.Host.Fuse;
 using ProxyFs.Host.Lifecycle;
+using ProxyFs.Host.Metrics;
 
 namespace ProxyFs.Host.Daemon;
 
@@ -20,21 +20,25 @@ public sealed class MountDaemon
     /// <summary>How long a stopping daemon keeps serving a lazily detached mount whose files are still open.</summary>
     private static readonly TimeSpan BusyGrace = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the first stat of the new mount may take before the mount counts as failed.</summary>
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
     private readonly MountRequest _request;
     private readonly ILogger _log;
     private readonly SdNotify _notify;
     private readonly ManualResetEventSlim _stop = new();
-    private readonly DateTime _started = DateTime.UtcNow;
     private string _stopReason = "";
     private FuseSession? _session;
     private OpenedVolume? _volume;
     private string _mountPoint = "";
+    private readonly DaemonTelemetry _telemetry;
 
     public MountDaemon(MountRequest request, ILogger log, SdNotify notify)
     {
         _request = request;
         _log = log;
         _notify = notify;
+        _telemetry = new DaemonTelemetry(request, log, notify);
     }
 
     /// <summary>Runs to the end of the mount; returns the process exit code.</summary>
@@ -77,9 +81,16 @@ public sealed class MountDaemon
                     return Fail(e.Message, Errno.EBUSY, ExitCodes.MountFailed);
                 }
                 using (control)
+                using (_telemetry.Start(_mountPoint, _volume, _session))
                 using (RegisterSignals())
                 using (StartWatchdog())
                 {
+                    // READY=1 only once the mount answers a stat, as `proxyfs mount` and systemd's Type=notify expect.
+                    if (!MountCommand.Answers(_mountPoint, AnswerTimeout, out string why))
+                    {
+                        _session.Unmount(lazy: true);
+                        return Fail($"{_mountPoint} is mounted but does not answer: {why}", Errno.EIO, ExitCodes.MountFailed);
+                    }
                     _log.LogInformation("serving {Volume} at {MountPoint} (pid {Pid}, control {Socket})",
                         _volume.Description, _mountPoint, Environment.ProcessId, control.Path);
                     _notify.Ready($"Serving {_volume.Description} at {_mountPoint}");
@@ -184,14 +195,7 @@ public sealed class MountDaemon
         switch (request)
         {
             case "status":
-                return JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["pid"] = Environment.ProcessId,
-                    ["uri"] = _request.Uri,
-                    ["mountPoint"] = _mountPoint,
-                    ["volume"] = _volume!.Description,
-                    ["uptimeSeconds"] = (long)(DateTime.UtcNow - _started).TotalSeconds,
-                });
+                return _telemetry.StatusJson();
             case "unmount":
                 _log.LogInformation("unmount requested");
                 Flush("unmount");

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ProxyFs.Host.Metrics;
+
+/// <summary>
+/// What `proxyfs status` shows: the daemon fills it and returns it as one JSON line on its control socket
+/// ("status"); `proxyfs status --json` prints that JSON. Null means "not known for this volume".
+/// </summary>
+public sealed record StatusSnapshot
+{
+    public int Pid { get; init; }
+    public string Version { get; init; } = "";
+    public DateTimeOffset Time { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public double UptimeSeconds { get; init; }
+    public string MountPoint { get; init; } = "";
+    public string Uri { get; init; } = "";
+    public string? VolumeName { get; init; }
+    public string Description { get; init; } = "";
+    public string? ConfigFile { get; init; }
+    public bool ReadOnly { get; init; }
+    public IReadOnlyList<string> Options { get; init; } = [];
+    public VolumeSection Volume { get; init; } = new();
+    public SpaceSection? Space { get; init; }
+    public CacheSection Cache { get; init; } = new();
+    public StoreSection? Store { get; init; }
+    public SegmentsSection? Segments { get; init; }
+    public FuseSection? Fuse { get; init; }
+    public MetricsSection Metrics { get; init; } = new();
+
+    /// <summary>The JSON form: camelCase, one line.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        WriteIndented = false,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public static StatusSnapshot FromJson(string json) =>
+        JsonSerializer.Deserialize<StatusSnapshot>(json, JsonOptions) ?? throw new JsonException("the status reply is empty");
+}
+
+public sealed record VolumeSection
+{
+    public string? Id { get; init; }
+    public string? Label { get; init; }
+    public string? StoreUri { get; init; }
+    public long? DirtyBytes { get; init; }
+    public int? OpenSegments { get; init; }
+    public DateTimeOffset? LastCheckpoint { get; init; }
+    public double? LastCheckpointAgeSeconds { get; init; }
+    public long? Checkpoints { get; init; }
+    public long? ReplayLogBytes { get; init; }
+}
+
+public sealed record SpaceSection
+{
+    public long SizeBytes { get; init; }
+    public long UsedBytes { get; init; }
+    public long AvailableBytes { get; init; }
+    public long Files { get; init; }
+    public long FilesFree { get; init; }
+}
+
+public sealed record CacheSection
+{
+    /// <summary>This daemon's read cache budget (its share of read_cache.size, or cache_size=).</summary>
+    public long BudgetBytes { get; init; }
+    public double Weight { get; init; }
+    public long? UsedBytes { get; init; }
+    public long? Lines { get; init; }
+    public long? Hits { get; init; }
+    public long? Misses { get; init; }
+    public long? JoinedFills { get; init; }
+    public double? HitRatio { get; init; }
+    public long? BytesServed { get; init; }
+    public long? BytesFetched { get; init; }
+    public long? Evictions { get; init; }
+}
+
+public sealed record StoreSection
+{
+    public long Requests { get; init; }
+    public long Errors { get; init; }
+    public long? Retries { get; init; }
+    public long BytesRead { get; init; }
+    public long BytesWritten { get; init; }
+    public double RequestsPerSecond { get; init; }
+    public double RateWindowSeconds { get; init; }
+    public IReadOnlyList<StoreOperationSection> Operations { get; init; } = [];
+}
+
+public sealed record StoreOperationSection
+{
+    public string Operation { get; init; } = "";
+    public long Requests { get; init; }
+    public long Errors { get; init; }
+    public long Bytes { get; init; }
+    public double RequestsPerSecond { get; init; }
+    public double MeanLatencyMs { get; init; }
+    public double MaxLatencyMs { get; init; }
+    public IReadOnlyDictionary<string, long> ErrorsByKind { get; init; } = new Dictionary<string, long>();
+}
+
+public sealed record SegmentsSection
+{
+    public long Written { get; init; }
+    public long DataBytes { get; init; }
+    public long BytesWaiting { get; init; }
+    public int UploadsInFlight { get; init; }
+    public long UploadRetries { get; init; }
+    public long UploadFailures { get; init; }
+    public double MeanUploadMs { get; init; }
+}
+
+public sealed record FuseSection
+{
+    public long Requests { get; init; }
+    public long Errors { get; init; }
+    public long BytesRead { get; init; }
+    public long BytesWritten { get; init; }
+    public long Interrupts { get; init; }
+    public long ReplyFailures { get; init; }
+    public double RequestsPerSecond { get; init; }
+    public double ReadBytesPerSecond { get; init; }
+    public double WrittenBytesPerSecond { get; init; }
+    public double RateWindowSeconds { get; init; }
+    /// <summary>Requests received since the mount, by opcode (LOOKUP, WRITE…).</summary>
+    public IReadOnlyDictionary<string, long> Opcodes { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Requests per second over the rate window, by opcode.</summary>
+    public IReadOnlyDictionary<string, double> OpcodeRates { get; init; } = new Dictionary<string, double>();
+}
+
+public sealed record MetricsSection
+{
+    /// <summary>The URL of the Prometheus endpoint; null when it is off.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Why the endpoint is not serving, when it was asked for and could not start.</summary>
+    public string? Error { get; init; }
+}
