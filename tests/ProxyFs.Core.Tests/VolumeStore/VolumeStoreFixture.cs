@@ -36,14 +36,6 @@ internal sealed class VolumeStoreFixture : IDisposable
         return Fs;
     }
 
-    /// <summary>A crash: the volume is dropped without a checkpoint, and mounted again from what the store holds.</summary>
-    public VolumeFileSystem Crash()
-    {
-        // What a killed process leaves: nothing after the last checkpoint. The abandoned objects are not used again.
-        Fs = Open();
-        return Fs;
-    }
-
     public static IInodeStore NewStore(bool evictEagerly) => new VolumeStoreFixture(evictEagerly ? 0 : 3).Store;
 
     private VolumeFileSystem Open() =>

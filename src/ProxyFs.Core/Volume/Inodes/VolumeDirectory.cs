@@ -22,15 +22,9 @@ internal sealed class VolumeDirectory : IDirectory
     {
         _store = store;
         _ino = ino;
+        // The record holds the next cookie: every Add marks the directory's record dirty in the same operation, and
+        // records and entries reach the store in the same checkpoint.
         _nextCookie = (long)Math.Max(nextCookie, VolumeInodeStore.FirstCookie);
-        // A cookie is never given twice, even if a record of the next cookie was lost: resume past the highest in use.
-        Span<byte> key = stackalloc byte[17];
-        VolumeKeys.OfDirentByCookie(key, ino, ulong.MaxValue);
-        if (store.Tree.TryGetFloor(key, out byte[]? found, out _) && found.Length == 17 && found[0] == VolumeKeys.DirentByCookie
-            && VolumeKeys.FirstNumber(found) == ino)
-        {
-            _nextCookie = Math.Max(_nextCookie, (long)VolumeKeys.SecondNumber(found) + 1);
-        }
     }
 
     /// <summary>The cookie the next entry gets (stored in the directory's inode record).</summary>

@@ -329,8 +329,7 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
         Span<byte> key = stackalloc byte[VolumeKeys.MaxLength];
         int keyLength = VolumeKeys.OfInode(key, inode.Ino);
         int length = stored.EncodedLength;
-        byte[]? rented = null;
-        Span<byte> value = length <= 512 ? stackalloc byte[512] : (rented = new byte[length]);
+        Span<byte> value = length <= 512 ? stackalloc byte[512] : new byte[length];
         stored.Encode(value);
         Tree.Put(key[..keyLength], value[..length]);
         bool orphan = inode.Nlink == 0;
