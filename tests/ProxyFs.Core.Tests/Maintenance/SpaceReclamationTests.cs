@@ -1,0 +1,167 @@
+using ProxyFs.Core.FileSystem;
+using ProxyFs.Core.Volume;
+using ProxyFs.Core.Volume.Maintenance;
+using ProxyFs.ObjectStore;
+
+namespace ProxyFs.Core.Tests.Maintenance;
+
+/// <summary>Live bytes per segment against a recount of the extents, and the deletion of what no extent needs.</summary>
+public sealed class SpaceReclamationTests
+{
+    [Fact]
+    public void Live_counts_match_a_recount_after_overwrite_truncate_punch_copy_and_unlink()
+    {
+        using var v = new MaintenanceVolume();
+        v.WriteFile("/a", 3 << 20, seed: 1);
+        v.WriteFile("/b", 1 << 20, seed: 2);
+        FileSystemTarget_Copy(v, "/a", 1 << 20, "/b", 512 << 10, 1 << 20);
+        v.WriteFile("/a", 100_000, seed: 3, offset: 200_000); // overwrite
+        Assert.Equal(0, v.Posix.Truncate("/a", 2_500_000));
+        Assert.Equal(0, v.Posix.Open("/b", OpenFlags.O_RDWR, 0, out int fd));
+        Assert.Equal(0, v.Posix.Fallocate(fd, FallocateMode.PunchHole | FallocateMode.KeepSize, 700_000, 300_000));
+        Assert.Equal(0, v.Posix.Close(fd));
+        Assert.Equal(0, v.Posix.Link("/a", "/c"));
+        Assert.Equal(0, v.Posix.Unlink("/a"));
+        v.Checkpoint();
+        v.WriteFile("/d", 2 << 20, seed: 4);
+        Assert.Equal(0, v.Posix.Unlink("/d")); // written and freed between two checkpoints
+        Assert.Equal(0, v.Posix.Unlink("/c")); // the last link of the file that shares extents with /b
+        FsckReport report = v.AssertFsckClean();
+        Assert.True(report.Extents > 0);
+    }
+
+    private static void FileSystemTarget_Copy(MaintenanceVolume v, string from, long fromOffset, string to, long toOffset, long length)
+    {
+        Assert.Equal(0, v.Posix.Open(from, OpenFlags.O_RDONLY, 0, out int i));
+        Assert.Equal(0, v.Posix.Open(to, OpenFlags.O_RDWR, 0, out int o));
+        Assert.Equal(0, v.Posix.CopyFileRange(i, fromOffset, o, toOffset, length, out long copied));
+        Assert.Equal(length, copied);
+        Assert.Equal(0, v.Posix.Close(i));
+        Assert.Equal(0, v.Posix.Close(o));
+    }
+
+    [Fact]
+    public void A_deleted_file_s_segments_are_deleted_once_no_kept_generation_reaches_them()
+    {
+        using var v = new MaintenanceVolume(keepCheckpoints: 2);
+        v.WriteFile("/keep", 100_000, seed: 5);
+        v.WriteFile("/big", 6 << 20, seed: 6);
+        v.Checkpoint();
+        long before = v.DataSegmentBytes();
+        Assert.True(before > 6 << 20);
+        Assert.Equal(0, v.Posix.Unlink("/big"));
+
+        // The two kept generations still reach the file: nothing goes yet.
+        ReclaimReport waiting = v.Gc();
+        Assert.Equal(before, v.DataSegmentBytes());
+        Assert.True(waiting.WaitingSegments >= 6, waiting.ToString());
+        Assert.True(waiting.DeadBytes >= 6 << 20);
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, v.Posix.Mkdir("/d" + i, 0x1ED));
+            v.Checkpoint();
+        }
+        ReclaimReport done = v.Gc();
+        Assert.True(done.DeletedBytes >= 6 << 20, done.ToString());
+        Assert.Equal(0, done.WaitingSegments);
+        Assert.True(v.DataSegmentBytes() < before - (6 << 20), $"{v.DataSegmentBytes()} of {before} left");
+        Assert.Equal(100_000, v.ReadFile("/keep", 200_000).Length);
+
+        v.AssertFsckClean();
+    }
+
+    [Fact]
+    public void Nothing_is_deleted_within_the_grace_period()
+    {
+        using var v = new MaintenanceVolume();
+        v.WriteFile("/big", 3 << 20, seed: 7);
+        v.Checkpoint();
+        Assert.Equal(0, v.Posix.Unlink("/big"));
+        v.Checkpoint();
+        v.Checkpoint();
+        ReclaimReport report = v.Gc(grace: TimeSpan.FromHours(1));
+        Assert.Equal(0, report.DeletedObjects);
+        Assert.True(report.WaitingSegments >= 3);
+        Assert.True(report.ReclaimableBytes >= 3 << 20);
+    }
+
+    [Fact]
+    public void Old_metadata_segments_are_reclaimed_and_the_kept_ones_stay()
+    {
+        using var v = new MaintenanceVolume(keepCheckpoints: 1);
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(0, v.Posix.Mkdir("/m" + i, 0x1ED));
+            v.Checkpoint();
+        }
+        int metaBefore = v.Store.ListAllAsync(VolumeLayout.MetadataSegments.Prefix).ToBlockingEnumerable().Count();
+        ReclaimReport report = v.Gc();
+        int metaAfter = v.Store.ListAllAsync(VolumeLayout.MetadataSegments.Prefix).ToBlockingEnumerable().Count();
+        Assert.True(metaAfter < metaBefore, $"{metaBefore} → {metaAfter}");
+        Assert.True(report.DeletedObjects >= metaBefore - metaAfter);
+        v.Unmount();
+        v.Mount();
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.Equal(0, v.Posix.Stat("/m" + i, out _));
+        }
+        v.AssertFsckClean();
+    }
+
+    [Fact]
+    public void Segments_a_crashed_mount_uploaded_are_orphans_and_reclaimed()
+    {
+        using var v = new MaintenanceVolume();
+        v.WriteFile("/kept", 50_000, seed: 8);
+        v.Checkpoint();
+        v.WriteFile("/lost", 2 << 20, seed: 9);
+        v.FlushData(); // the segments are stored, no checkpoint names them
+        long stored = v.DataSegmentBytes();
+        v.Crash();
+
+        Assert.Throws<VolumeInUseException>(() => v.Fsck());
+        v.Mount();
+        ReclaimReport report = v.Gc();
+        Assert.True(report.OrphanObjects >= 2, report.ToString());
+        Assert.True(v.DataSegmentBytes() <= stored - (2 << 20));
+        Assert.Equal(50_000, v.ReadFile("/kept", 100_000).Length);
+        v.AssertFsckClean();
+    }
+
+    [Fact]
+    public void A_crash_after_deleting_and_before_the_checkpoint_deletes_again_and_leaks_nothing()
+    {
+        using var v = new MaintenanceVolume();
+        v.WriteFile("/big", 2 << 20, seed: 10);
+        v.Checkpoint();
+        Assert.Equal(0, v.Posix.Unlink("/big"));
+        v.Checkpoint();
+        v.Checkpoint();
+        // What a pass does first, then a crash: objects gone, the 'P' records still in the committed tree.
+        var (_, pending) = SegmentLiveness.Read(v.Fs!.Core.Tree);
+        Assert.NotEmpty(pending);
+        foreach (ulong nonce in pending.Keys)
+        {
+            v.DeleteObject(VolumeLayout.DataSegments.KeyOf(nonce));
+        }
+        v.Crash();
+        v.Mount();
+        Assert.Equal(pending.Count, SegmentLiveness.Read(v.Fs!.Core.Tree).Pending.Count);
+        v.Gc();
+        Assert.Empty(SegmentLiveness.Read(v.Fs!.Core.Tree).Pending);
+        v.AssertFsckClean();
+    }
+
+    [Fact]
+    public void Pending_deletion_record_golden_bytes()
+    {
+        byte[] b = new byte[PendingDeletion.EncodedLength];
+        new PendingDeletion(0x0A0B0C, 0x0102030405060708, 0x1122334455667788).Encode(b);
+        Assert.Equal("0C0B0A0000000000" + "0807060504030201" + "8877665544332211", Convert.ToHexString(b));
+        Assert.Equal(new PendingDeletion(0x0A0B0C, 0x0102030405060708, 0x1122334455667788), PendingDeletion.Decode(b));
+        byte[] key = new byte[9];
+        VolumeKeys.OfPendingDeletion(key, 0xABCD);
+        Assert.Equal("50000000000000ABCD", Convert.ToHexString(key));
+    }
+}
