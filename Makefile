@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
 
-.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore format format-check package package-smoke clean
+.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore gc-check format format-check package package-smoke clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -39,6 +39,10 @@ bench: bench-fs bench-objectstore
 ## bench-fs: filesystem workloads on proxyfs and, in the same run, on tmpfs and bindfs
 bench-fs: deps build
 	@bash scripts/bench.sh
+
+## gc-check: write GC_SIZE_MIB (1024) through a mount, delete it, gc: under 5% of it may stay in the store
+gc-check: deps build
+	@bash scripts/gc-check.sh
 
 ## bench-objectstore: 8 MiB PUT/GET through the s3:// backend and a raw SDK client on the same local server
 bench-objectstore: deps

@@ -78,6 +78,29 @@ public sealed class MaintenanceCommandTests
         Assert.True(fsck.ExitCode == 0, fsck.ToString());
     }
 
+    [Fact]
+    public void The_daemon_reclaims_in_the_background_every_gc_interval()
+    {
+        const long Size = 8L << 20;
+        using var volume = new FileVolume();
+        using var mountPoint = new TestMountPoint();
+        var environment = new Dictionary<string, string> { ["PROXYFS_GC_GRACE"] = "0s", ["PROXYFS_GC_INTERVAL"] = "1s" };
+        using DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, environment: environment);
+        WriteAndSync(Path.Combine(mountPoint.Path, "big"), Size);
+        File.Delete(Path.Combine(mountPoint.Path, "big"));
+        for (int i = 0; i < 10; i++)
+        {
+            Sync(Path.Combine(mountPoint.Path, "tick" + i));
+        }
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (StoreBytes(volume) >= Size / 20 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(200);
+        }
+        Assert.True(StoreBytes(volume) < Size / 20, $"{StoreBytes(volume)} bytes left of {Size}\n{daemon.Output}");
+        Assert.False(daemon.HasExited, daemon.Output);
+    }
+
     /// <summary>Offline, on the URI: --keep-checkpoints 0 --grace 0s frees a deleted file at once.</summary>
     [Fact]
     public void Gc_on_a_uri_frees_a_deleted_file()

@@ -61,5 +61,17 @@ public sealed class VolumeGc : IDisposable
         }
     }
 
-    public void Dispose() => _timer?.Dispose();
+    /// <summary>Stops the background passes, waiting (up to a minute) for one in progress to finish.</summary>
+    public void Dispose()
+    {
+        if (_timer is null)
+        {
+            return;
+        }
+        using var stopped = new ManualResetEvent(false);
+        if (_timer.Dispose(stopped))
+        {
+            stopped.WaitOne(TimeSpan.FromMinutes(1));
+        }
+    }
 }
