@@ -145,6 +145,10 @@ public static class GcCommand
         {
             s.AppendLine(c, $"waiting:     {r.WaitingSegments} dead segments ({ByteSize.Format(r.WaitingBytes)}) still reachable from a kept checkpoint generation or within the grace period");
         }
+        if (r.CompactedSegments > 0)
+        {
+            s.AppendLine(c, $"compacted:   {r.CompactedSegments} mostly dead data segments ({ByteSize.Format(r.CompactedBytes)} of live data moved; a later pass deletes them)");
+        }
         s.AppendLine(r.DryRun ? "deleted:     nothing (dry run)" : string.Create(c, $"deleted:     {r.DeletedObjects} objects ({ByteSize.Format(r.DeletedBytes)})"));
         return s.ToString();
     }

@@ -38,6 +38,8 @@ public static class ConfigSchema
             (b, v) => b.GcInterval = ParseDuration(v, allowOff: true)),
         new("gc.grace", "10m", "a duration such as 0s, 10m or 1h",
             (b, v) => b.GcGrace = ParseDuration(v, allowOff: false)),
+        new("gc.compact_below", "50%", "a percentage from 0% (never compact) to 100%",
+            (b, v) => b.GcCompactBelow = ParsePercent(v)),
     ];
 
     /// <summary>The keys of one entry of volumes.</summary>
@@ -138,6 +140,15 @@ public static class ConfigSchema
             : throw new FormatException($"'{v}' is not a duration (e.g. 30s, 5m, 1h{(allowOff ? ", or off" : "")})");
     }
 
+    /// <summary>A percentage ("50%" or "50") as a share from 0 to 1.</summary>
+    internal static double ParsePercent(string v)
+    {
+        string t = v.Trim().TrimEnd('%').Trim();
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n is >= 0 and <= 100
+            ? n / 100
+            : throw new FormatException($"'{v}' is not a percentage from 0% to 100%");
+    }
+
     internal static bool ParseBool(string v) => v.Trim().ToLowerInvariant() switch
     {
         "true" or "yes" or "on" or "1" => true,
@@ -220,6 +231,7 @@ public sealed class ConfigBuilder
     public string? CredentialsFile { get; set; }
     public TimeSpan GcInterval { get; set; } = GcConfig.DefaultInterval;
     public TimeSpan GcGrace { get; set; } = GcConfig.DefaultGrace;
+    public double GcCompactBelow { get; set; } = GcConfig.DefaultCompactBelow;
     public List<VolumeBuilder> Volumes { get; } = [];
 }
 

@@ -58,12 +58,16 @@ public sealed record GcConfig
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan DefaultGrace = TimeSpan.FromMinutes(10);
+    public const double DefaultCompactBelow = 0.5;
 
     /// <summary>gc.interval: how often the daemon runs a reclamation pass; zero: never in the background.</summary>
     public TimeSpan Interval { get; init; } = DefaultInterval;
 
     /// <summary>gc.grace: how long a dead segment or an orphan object stays in the store before it is deleted.</summary>
     public TimeSpan Grace { get; init; } = DefaultGrace;
+
+    /// <summary>gc.compact_below: data segments with a smaller share of live bytes are compacted (0: never).</summary>
+    public double CompactBelow { get; init; } = DefaultCompactBelow;
 }
 
 /// <summary>The metrics section.</summary>

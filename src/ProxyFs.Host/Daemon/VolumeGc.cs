@@ -37,7 +37,7 @@ public sealed class VolumeGc : IDisposable
     {
         try
         {
-            ReclaimReport report = VolumeReclaimer.RunAsync(_volume.VolumeStore, new ReclaimOptions { Grace = _config.Grace, DryRun = dryRun }, _log)
+            ReclaimReport report = VolumeReclaimer.RunAsync(_volume.VolumeStore, new ReclaimOptions { Grace = _config.Grace, CompactBelow = _config.CompactBelow, DryRun = dryRun }, _log)
                 .GetAwaiter().GetResult();
             return JsonSerializer.Serialize(report, JsonOptions);
         }

@@ -20,6 +20,12 @@ public sealed record ReclaimOptions
     /// <summary>Count only: delete nothing, change nothing.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>Compact data segments whose live bytes are below this share of their data (0: never).</summary>
+    public double CompactBelow { get; init; } = 0.5;
+
+    /// <summary>At most this many live bytes are moved by one pass's compaction.</summary>
+    public long CompactBytesPerPass { get; init; } = 256L << 20;
+
     /// <summary>Also walk the kept generations' trees to find unreachable metadata segments (reads every page).</summary>
     public bool Metadata { get; init; } = true;
 }
@@ -42,6 +48,9 @@ public sealed record ReclaimReport
     /// <summary>Objects nothing refers to: data segments of no record, metadata segments of no kept generation.</summary>
     public int OrphanObjects { get; init; }
     public long OrphanBytes { get; init; }
+    /// <summary>Data segments whose live extents this pass moved into new segments (deleted by a later pass).</summary>
+    public int CompactedSegments { get; init; }
+    public long CompactedBytes { get; init; }
     public int DeletedObjects { get; init; }
     public long DeletedBytes { get; init; }
     public bool DryRun { get; init; }
@@ -100,6 +109,14 @@ public static class VolumeReclaimer
         if (write)
         {
             // Makes the segment usage counted so far, and the pending deletions it creates, part of a committed root.
+            await core.CheckpointAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        (int compactedSegments, long compactedBytes) = write
+            ? VolumeCompactor.Run(inodes, options.CompactBelow, options.CompactBytesPerPass, cancellationToken)
+            : (0, 0);
+        if (compactedSegments > 0)
+        {
+            // The moved extents and the emptied segments' pending deletions become part of a committed root.
             await core.CheckpointAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         RootPointer root = core.Root;
@@ -237,6 +254,8 @@ public static class VolumeReclaimer
             WaitingBytes = waitingBytes,
             OrphanObjects = orphans,
             OrphanBytes = orphanBytes,
+            CompactedSegments = compactedSegments,
+            CompactedBytes = compactedBytes,
             DeletedObjects = deleted,
             DeletedBytes = deletedBytes,
             DryRun = !write,
