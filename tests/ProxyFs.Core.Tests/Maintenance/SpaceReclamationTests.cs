@@ -176,6 +176,67 @@ public sealed class SpaceReclamationTests
         v.AssertFsckClean();
     }
 
+    /// <summary>Passes (compaction included) while another thread overwrites the same files: every byte is the last one written.</summary>
+    [Fact]
+    public void Passes_run_beside_foreground_writes_without_losing_any()
+    {
+        using var v = new MaintenanceVolume();
+        const int Files = 4, Size = 600_000;
+        var model = new byte[Files][];
+        for (int f = 0; f < Files; f++)
+        {
+            model[f] = new byte[Size];
+            new Random(f).NextBytes(model[f]);
+            Write(v, "/f" + f, model[f], 0);
+        }
+        v.Checkpoint();
+        using var stop = new CancellationTokenSource();
+        Exception? failure = null;
+        var writer = new Thread(() =>
+        {
+            try
+            {
+                var random = new Random(99);
+                while (!stop.IsCancellationRequested)
+                {
+                    int f = random.Next(Files);
+                    int offset = random.Next(Size - 70_000);
+                    byte[] piece = new byte[random.Next(1, 70_000)];
+                    random.NextBytes(piece);
+                    Write(v, "/f" + f, piece, offset);
+                    piece.CopyTo(model[f], offset);
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        writer.Start();
+        int compacted = 0;
+        for (int i = 0; i < 15; i++)
+        {
+            compacted += v.Gc().CompactedSegments;
+        }
+        stop.Cancel();
+        writer.Join();
+        Assert.Null(failure);
+        Assert.True(compacted > 0, "no pass found a segment to compact");
+        for (int f = 0; f < Files; f++)
+        {
+            Assert.Equal(model[f], v.ReadFile("/f" + f, Size));
+        }
+        v.AssertFsckClean();
+    }
+
+    private static void Write(MaintenanceVolume v, string path, byte[] data, long offset)
+    {
+        Assert.Equal(0, v.Posix.Open(path, OpenFlags.O_CREAT | OpenFlags.O_RDWR, 0x1A4, out int fd));
+        Assert.Equal(0, v.Posix.PWrite(fd, data, offset, out int written));
+        Assert.Equal(data.Length, written);
+        Assert.Equal(0, v.Posix.Close(fd));
+    }
+
     [Fact]
     public void Compaction_leaves_segments_above_the_ratio_alone()
     {
