@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
 
-.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore format format-check package package-smoke clean
+.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore bench-million format format-check package package-smoke clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -39,6 +39,10 @@ bench: bench-fs bench-objectstore
 ## bench-fs: filesystem workloads on proxyfs and, in the same run, on tmpfs and bindfs
 bench-fs: deps build
 	@bash scripts/bench.sh
+
+## bench-million: a 1,000,000-file file:// volume: mount time, RSS after ls -lR (not in `make bench`: it takes ~10 min)
+bench-million: deps build
+	@bash scripts/bench/million.sh
 
 ## bench-objectstore: 8 MiB PUT/GET through the s3:// backend and a raw SDK client on the same local server
 bench-objectstore: deps
