@@ -5,6 +5,9 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
 PUBLISH_DIR := out/publish
+# bin/proxyfs is published ReadyToRun (precompiled) for this machine: a fresh daemon serves at full speed at once
+# instead of spending its first seconds in the JIT (measured in docs/ARCHITECTURE.md, "Start-up and the JIT").
+RID ?= linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
@@ -18,7 +21,8 @@ deps:
 ## build: compile everything and leave the executable at bin/proxyfs
 build:
 	$(DOTNET) build proxyfs.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
-	$(DOTNET) publish src/ProxyFs.Host/ProxyFs.Host.csproj -c $(CONFIG) -nologo -o $(PUBLISH_DIR) --no-restore -clp:ErrorsOnly
+	$(DOTNET) publish src/ProxyFs.Host/ProxyFs.Host.csproj -c $(CONFIG) -nologo -o $(PUBLISH_DIR) -r $(RID) --self-contained false \
+	  -p:PublishReadyToRun=true -clp:ErrorsOnly
 	@mkdir -p bin && ln -sfn ../$(PUBLISH_DIR)/proxyfs bin/proxyfs
 	@echo "built bin/proxyfs"
 

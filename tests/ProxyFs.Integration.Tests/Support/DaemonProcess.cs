@@ -56,8 +56,11 @@ public sealed class DaemonProcess : IDisposable
         }
     }
 
-    /// <summary>Starts `proxyfs mount uri mountpoint --foreground` and waits for READY=1.</summary>
-    public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Starts `proxyfs mount uri mountpoint --foreground` and waits for READY=1. <paramref name="environment"/> adds
+    /// variables (an S3 server's credentials).
+    /// </summary>
+    public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var listener = new NotifyListener();
         var args = new List<string> { "mount", uri, mountPoint.Path, "--foreground" };
@@ -68,6 +71,10 @@ public sealed class DaemonProcess : IDisposable
         }
         ProcessStartInfo psi = ProxyFsBinary.StartInfo([.. args]);
         psi.Environment[SdNotify.SocketVariable] = listener.SocketName;
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         var daemon = new DaemonProcess(Process.Start(psi)!, mountPoint);
         DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)

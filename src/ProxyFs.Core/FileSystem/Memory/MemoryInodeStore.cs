@@ -162,6 +162,8 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
     /// <summary>Nothing to start: the data is where it will stay.</summary>
     public int Flush(Inode inode) => 0;
 
+    public bool FlushesOnClose => false;
+
     /// <summary>Nothing to do when a handle goes: the layer frees what the last one kept.</summary>
     public void HandleReleased(Inode inode)
     {

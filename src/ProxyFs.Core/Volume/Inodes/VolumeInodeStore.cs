@@ -217,6 +217,8 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
     /// <summary>Nothing to start at close: segments flush by size and age, checkpoints by interval.</summary>
     public int Flush(Inode inode) => 0;
 
+    public bool FlushesOnClose => false;
+
     public void HandleReleased(Inode inode)
     {
     }
