@@ -4,7 +4,8 @@
 #
 # Targets: tmpfs (the ceiling), bindfs over tmpfs (a C FUSE filesystem, libfuse), proxyfs on memory:// (the
 # FUSE layer and filesystem without storage), proxyfs-file (a file:// volume whose store is on tmpfs) and
-# proxyfs-s3 (a volume on the local radosgw, started here). Every proxyfs target is compared with tmpfs and bindfs.
+# proxyfs-s3 (a volume on the local radosgw, started here). Every proxyfs target is compared with tmpfs and bindfs;
+# proxyfs-s3's sequential write also with the server's raw PUT throughput, measured in the same run.
 #
 # Environment: BENCH_SEQ_MB (default 1024), BENCH_FILES (10000), BENCH_RAND_SECONDS (15), BENCH_ONLY (a
 # space-separated subset of: seqwrite seqread smallfiles tar randwrite randread), BENCH_TARGETS (subset of targets).
@@ -19,7 +20,7 @@ TARGETS=${BENCH_TARGETS:-"tmpfs bindfs proxyfs proxyfs-file proxyfs-s3"}
 PROXYFS=${PROXYFS:-bin/proxyfs}
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (mounts tmpfs and drops caches)" >&2; exit 1; }
-for tool in fio bindfs gcc tar; do command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }; done
+for tool in fio bindfs gcc tar curl; do command -v $tool >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }; done
 [ -x "$PROXYFS" ] || { echo "bench: $PROXYFS is missing (make build)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/pfs-bench-XXXXXX)
@@ -84,6 +85,29 @@ make_tree() {
 declare -A RESULT
 record() { RESULT["$1|$2"]=$3; }
 
+# The S3 server's own PUT throughput, measured just before proxyfs-s3's sequential write in the same run: curl
+# putting 10 MiB objects (the size of a full log segment) over 4 connections (the segment writer's uploads in
+# flight), as many bytes as the write. proxyfs on s3:// cannot write faster than this.
+RAW_PUT=""
+raw_put() {
+  local mb=$1 objects i
+  objects=$(( (mb + 9) / 10 ))
+  head -c $((10 << 20)) /dev/urandom > "$work/data/object"
+  s3put() {
+    curl -sS -f --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+      -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T "$work/data/object" "$S3_ENDPOINT/$S3_BUCKET/raw-put/$1" -o /dev/null
+  }
+  export -f s3put; export work AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY S3_ENDPOINT S3_BUCKET
+  local start end
+  start=$(date +%s.%N)
+  seq 1 "$objects" | xargs -P 4 -I{} bash -c 's3put {}'
+  end=$(date +%s.%N)
+  RAW_PUT=$(awk -v s="$start" -v e="$end" -v n="$objects" 'BEGIN{printf "%.0f", n*10/(e-s)}')
+  seq 1 "$objects" | xargs -P 4 -I{} curl -sS --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X DELETE "$S3_ENDPOINT/$S3_BUCKET/raw-put/{}" -o /dev/null
+  rm -f "$work/data/object"
+}
+
 fio_run() { # target dir name rw bs size extra...
   local dir=$1 rw=$2 bs=$3 size=$4; shift 4
   fio --name=bench --directory="$dir" --rw="$rw" --bs="$bs" --size="$size" --ioengine=psync --minimal "$@" 2>/dev/null
@@ -94,6 +118,7 @@ run_workloads() {
   for w in $ONLY; do
     case $w in
       seqwrite)
+        [ "$t" = proxyfs-s3 ] && raw_put "$SEQ_MB"
         line=$(fio_run "$dir" write 1M "${SEQ_MB}M" --end_fsync=1)
         record "$t" "seq write MiB/s" "$(awk -F';' '{printf "%.0f", $48/1024}' <<<"$line")" ;;
       seqread)
@@ -158,3 +183,7 @@ for m in "${metrics[@]}"; do
   done
   printf '\n'
 done
+if [ -n "$RAW_PUT" ] && [ -n "${RESULT["proxyfs-s3|seq write MiB/s"]:-}" ]; then
+  printf '\ns3 server raw PUT (curl, 10 MiB objects, 4 at a time): %s MiB/s; proxyfs-s3 seq write / raw PUT: %s\n' "$RAW_PUT" \
+    "$(awk -v a="${RESULT["proxyfs-s3|seq write MiB/s"]}" -v b="$RAW_PUT" 'BEGIN{ if (b > 0) printf "%.2fx", a/b; else print "-" }')"
+fi

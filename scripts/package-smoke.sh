@@ -3,7 +3,8 @@
 # configuration, manual pages), adds an fstab line, `mount -a`, uses the volume, reads `proxyfs status`, unmounts
 # with umount(8), remounts to see the files are still there, and checks that the usual mistakes (a wrong URI, a
 # busy mount point, a bad configuration key or variable, a credentials file others can read, an unknown volume
-# name, a store without a volume, s3:// without credentials) each give one actionable line and a non-zero exit.
+# name, a store without a volume, s3:// without credentials, and on a local radosgw a missing bucket, refused
+# credentials and an endpoint nothing answers on) each give one actionable line and a non-zero exit.
 # Removes the package, the fstab line and every mount at the end, whatever happened.
 #
 # Usage (as root): scripts/package-smoke.sh [path/to/proxyfs_*.deb]   (default: builds it with `make package`)
@@ -56,6 +57,9 @@ cleanup() {
     fi
   done
   cp -p "$FSTAB_BACKUP" /etc/fstab
+  if [ -n "${RGW_STARTED:-}" ]; then
+    bash scripts/s3/radosgw.sh stop "$WORK/rgw" >/dev/null 2>&1 || echo "package-smoke: could not stop radosgw in $WORK/rgw" >&2
+  fi
   if dpkg-query -W -f='${Status}' proxyfs 2>/dev/null | grep -q 'installed'; then
     dpkg --purge proxyfs >/dev/null 2>&1 || echo "package-smoke: could not remove the package" >&2
   fi
@@ -156,6 +160,24 @@ if mountpoint -q "$MNT"; then
   expect_one_line "s3:// without credentials" "no credentials" \
     env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE="$WORK/none" \
     mount -t fuse.proxyfs "s3://smoke-bucket/volume?endpoint=http://127.0.0.1:9&path_style=true" "$OTHER"
+  # A real S3 server (radosgw on loopback): a bucket that does not exist, credentials it refuses, an endpoint
+  # nothing answers on.
+  if command -v radosgw >/dev/null 2>&1 && rgw_env=$(timeout 120 bash scripts/s3/radosgw.sh start "$WORK/rgw" 2>"$WORK/rgw.log"); then
+    RGW_STARTED=1
+    eval "$rgw_env"
+    rgw_query="endpoint=$S3_ENDPOINT&region=$AWS_REGION&path_style=true"
+    expect_one_line "s3:// bucket that does not exist" "the bucket does not exist" \
+      mount -t fuse.proxyfs "s3://no-such-bucket/volume?$rgw_query" "$OTHER"
+    expect_one_line "s3:// credentials the store refuses" "the store refused the credentials" \
+      env AWS_SECRET_ACCESS_KEY=not-the-secret mount -t fuse.proxyfs "s3://$S3_BUCKET/volume?$rgw_query" "$OTHER"
+    expect_one_line "proxyfs format with credentials the store refuses" "the store refused the credentials" \
+      env AWS_SECRET_ACCESS_KEY=not-the-secret proxyfs format "s3://$S3_BUCKET/volume?$rgw_query"
+    expect_one_line "s3:// endpoint nothing answers on" "check the endpoint" \
+      mount -t fuse.proxyfs "s3://$S3_BUCKET/volume?endpoint=http://127.0.0.1:9&region=$AWS_REGION&path_style=true" "$OTHER"
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  else
+    bad "radosgw did not start (scripts/s3/install.sh installs it): $(tail -3 "$WORK/rgw.log" 2>/dev/null)"
+  fi
   mountpoint -q "$OTHER" && bad "a failed mount left $OTHER mounted" || ok "no failed mount left anything mounted"
 
   out=$(timeout "$STEP_TIMEOUT" umount "$MNT" 2>&1) && ok "umount" || bad "umount: $out"

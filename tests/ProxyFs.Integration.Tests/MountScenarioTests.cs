@@ -11,10 +11,10 @@ public abstract class ScenarioMountFixture : IDisposable
     private readonly TestMountPoint _mountPoint;
     private int _counter;
 
-    protected ScenarioMountFixture(string uri, string name)
+    protected ScenarioMountFixture(string uri, string name, IReadOnlyDictionary<string, string>? environment = null)
     {
         _mountPoint = new TestMountPoint(name);
-        Daemon = DaemonProcess.Start(uri, _mountPoint, "allow_other");
+        Daemon = DaemonProcess.Start(uri, _mountPoint, "allow_other", environment: environment);
     }
 
     public DaemonProcess Daemon { get; }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ProxyFs.Host.Daemon;
 using ProxyFs.ObjectStore;
 
 namespace ProxyFs.Host.Cli;
@@ -22,7 +23,7 @@ public static class DoctorCommand
             }
             catch (Exception e) when (e is ArgumentException or FormatException or ObjectStoreException)
             {
-                Console.Error.WriteLine("proxyfs: " + e.Message);
+                Console.Error.WriteLine("proxyfs: " + StoreErrors.Describe(e));
                 return ExitCodes.Usage;
             }
             await using (store.ConfigureAwait(false))

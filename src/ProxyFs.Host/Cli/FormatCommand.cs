@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ProxyFs.Core.Volume;
+using ProxyFs.Host.Daemon;
 using ProxyFs.ObjectStore;
 
 namespace ProxyFs.Host.Cli;
@@ -33,7 +34,7 @@ public static class FormatCommand
             }
             catch (Exception e) when (e is ArgumentException or FormatException or ObjectStoreException)
             {
-                Console.Error.WriteLine("proxyfs: " + e.Message);
+                Console.Error.WriteLine("proxyfs: " + StoreErrors.Describe(e));
                 return ExitCodes.Usage;
             }
             await using (store.ConfigureAwait(false))
@@ -48,7 +49,7 @@ public static class FormatCommand
                 }
                 catch (Exception e) when (e is InvalidOperationException or ObjectStoreException or ArgumentException)
                 {
-                    Console.Error.WriteLine("proxyfs: " + e.Message);
+                    Console.Error.WriteLine("proxyfs: " + StoreErrors.Describe(e));
                     return ExitCodes.Failure;
                 }
             }

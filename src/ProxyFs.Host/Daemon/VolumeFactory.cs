@@ -55,7 +55,7 @@ public static class VolumeFactory
         }
         catch (Exception e) when (e is ArgumentException or FormatException or ObjectStoreException or IOException)
         {
-            throw new VolumeUriException($"'{uri}': {e.Message}");
+            throw new VolumeUriException($"'{uri}': {StoreErrors.Describe(e)}");
         }
         try
         {
@@ -68,7 +68,7 @@ public static class VolumeFactory
         catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException)
         {
             (store as IDisposable)?.Dispose();
-            throw new VolumeUriException(e.Message);
+            throw new VolumeUriException(StoreErrors.Describe(e));
         }
     }
 }

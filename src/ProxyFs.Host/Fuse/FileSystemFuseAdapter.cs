@@ -120,8 +120,9 @@ public sealed class FileSystemFuseAdapter : IFuseOperations
     private static void FillOpen(ref fuse_open_out o, in OpenResult r)
     {
         o.fh = r.Handle;
-        // OpenReplyFlags uses the bit positions of FOPEN_DIRECT_IO, FOPEN_KEEP_CACHE, FOPEN_NONSEEKABLE, FOPEN_CACHE_DIR.
-        o.open_flags = (uint)r.Flags & 0xF;
+        // OpenReplyFlags uses the bit positions of FOPEN_DIRECT_IO, FOPEN_KEEP_CACHE, FOPEN_NONSEEKABLE, FOPEN_CACHE_DIR
+        // and FOPEN_NOFLUSH.
+        o.open_flags = (uint)r.Flags & 0x2F;
     }
 
     public void Initialize(FuseConnectionInfo connection, IFuseNotifier notifier)

@@ -56,9 +56,11 @@ public sealed class DaemonProcess : IDisposable
         }
     }
 
-    /// <summary>Starts `proxyfs mount uri mountpoint --foreground` and waits for READY=1.</summary>
-    public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts `proxyfs mount uri mountpoint --foreground` and waits for READY=1. <paramref name="environment"/> adds
+    /// variables (an S3 server's credentials).
+    /// </summary>
+    public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var listener = new NotifyListener();
         var args = new List<string> { "mount", uri, mountPoint.Path, "--foreground" };

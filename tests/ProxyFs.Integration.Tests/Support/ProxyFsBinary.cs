@@ -56,9 +56,16 @@ public static class ProxyFsBinary
     }
 
     /// <summary>Runs proxyfs to completion (killed after <paramref name="timeout"/>) and returns exit code and output.</summary>
-    public static CommandResult Run(TimeSpan timeout, params string[] args)
+    public static CommandResult Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
+
+    /// <summary>As <see cref="Run(TimeSpan, string[])"/>, with more environment variables (an S3 server's credentials).</summary>
+    public static CommandResult Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         ProcessStartInfo psi = StartInfo(args);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         // A detached daemon would inherit the redirected pipes and keep them open; it redirects its own stdio,
         // but reading to the end must still not wait for it: read until the command itself exits.
         using Process p = Process.Start(psi)!;

@@ -2,7 +2,7 @@ using ProxyFs.ObjectStore.Decorators;
 using ProxyFs.ObjectStore.File;
 using ProxyFs.ObjectStore.Memory;
 using ProxyFs.ObjectStore.S3;
-using ProxyFs.ObjectStore.Tests.Servers;
+using ProxyFs.Testing.S3;
 
 namespace ProxyFs.ObjectStore.Tests.Conformance;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Amazon.Runtime;
 using ProxyFs.ObjectStore.S3;
-using ProxyFs.ObjectStore.Tests.Servers;
+using ProxyFs.Testing.S3;
 
 namespace ProxyFs.ObjectStore.Tests.S3;
 

@@ -11,17 +11,41 @@ namespace ProxyFs.Testing.Posix;
 /// on the current <see cref="PosixThread"/>, which takes on <see cref="User"/> and <see cref="Umask"/> first.
 /// Simple path calls go through Mono.Posix; the rest through <see cref="Native"/>.
 /// </summary>
-public sealed unsafe class LibcTarget : IPosixTarget
+public sealed unsafe class LibcTarget : IPosixTarget, IRemountableTarget
 {
     private readonly string _root;
     private readonly HashSet<int> _fds = [];
     private readonly Dictionary<int, nint> _dirs = [];
+    private readonly Action? _remount;
     private int _nextDir = 1_000_000;
 
-    public LibcTarget(string rootDirectory, string name = "libc")
+    /// <summary>
+    /// Calls on <paramref name="rootDirectory"/>. <paramref name="remount"/>, when given, unmounts and mounts the
+    /// filesystem under it again (a mount's daemon stopped and started); without it a remount changes nothing.
+    /// </summary>
+    public LibcTarget(string rootDirectory, string name = "libc", Action? remount = null)
     {
         _root = Path.GetFullPath(rootDirectory).TrimEnd('/');
         Name = name;
+        _remount = remount;
+    }
+
+    /// <summary>
+    /// Closes every descriptor and directory stream still open, then runs the remount action as root with umask 022:
+    /// it starts processes, and a child takes the credentials and umask of the thread that starts it.
+    /// </summary>
+    public void Remount()
+    {
+        CloseEverything();
+        if (_remount is null)
+        {
+            return;
+        }
+        if (PosixThread.IsCurrent)
+        {
+            PosixThread.Apply(PosixUser.Root, 0x12);
+        }
+        _remount();
     }
 
     public string Name { get; }
@@ -389,7 +413,9 @@ public sealed unsafe class LibcTarget : IPosixTarget
     }
 
     /// <summary>Closes what the target opened and is still open. Must run on the posix thread that opened them.</summary>
-    public void Dispose()
+    public void Dispose() => CloseEverything();
+
+    private void CloseEverything()
     {
         foreach (nint dir in _dirs.Values)
         {

@@ -77,6 +77,12 @@ public interface IInodeStore
     /// <summary>close(2) of a file descriptor of <paramref name="inode"/>: the store may start writing its data. No locks held.</summary>
     int Flush(Inode inode);
 
+    /// <summary>
+    /// False when <see cref="Flush"/> does nothing and always succeeds: the layer then tells the kernel not to send a
+    /// flush on close (one request less per close(2)). True unless a store says otherwise.
+    /// </summary>
+    bool FlushesOnClose => true;
+
     /// <summary>An open handle of <paramref name="inode"/> was released (after the Release operation; pinned, no locks held).</summary>
     void HandleReleased(Inode inode);
 

@@ -10,8 +10,10 @@ namespace ProxyFs.Core.FileSystem.Inodes;
 /// knows it), <see cref="Opens"/> &gt; 0 (open handles point at it) or it is pinned (an operation in progress got
 /// it from <see cref="IInodeStore.Acquire"/> or <see cref="IInodeStore.Pin"/> and has not yet called
 /// <see cref="IInodeStore.Unpin"/>). The store never evicts a referenced inode object; an unreferenced one may be
-/// dropped at any moment and a later Acquire gives a new object loaded from the record. So whoever uses an inode
-/// object holds one of these references for as long as it uses it, and changes <see cref="Lookups"/> and
+/// dropped at any moment and a later Acquire gives a new object loaded from the record. An object that only the kernel
+/// references (lookups, no open handle) may be dropped too when the record gives it back (<see cref="IsEvictable"/>):
+/// its lookups are kept and handed to the next object. So whoever uses an inode object holds a pin or an open handle
+/// for as long as it uses it, and changes <see cref="Lookups"/> and
 /// <see cref="Opens"/> only while it holds a pin (or under the inode's lock while one of the others keeps it).</para>
 /// <para><b>Changes.</b> The record fields are changed under <see cref="Sync"/>, inside an operation, and each
 /// change is reported with <see cref="IInodeStore.Update"/> before the lock is let go (atime alone after a read:
@@ -111,6 +113,13 @@ public sealed class Inode
 
     /// <summary>True while kernel lookups or open handles keep the object (pins aside).</summary>
     public bool IsReferenced => Lookups != 0 || Opens != 0;
+
+    /// <summary>
+    /// The cache may drop the object when no operation pins it: no handle has it open, and the kernel's lookups (if any)
+    /// can be kept apart because the record gives the rest back (it has links, and is not an O_TMPFILE waiting for its
+    /// first). See <see cref="InodeCache"/>.
+    /// </summary>
+    public bool IsEvictable => Opens == 0 && (Lookups == 0 || (Nlink != 0 && !Linkable));
 
     /// <summary>The record as it is now; the caller holds <see cref="Sync"/> (or nothing else can reach the inode).</summary>
     public InodeRecord Snapshot() => new()

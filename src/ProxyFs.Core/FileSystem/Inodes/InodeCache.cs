@@ -18,7 +18,7 @@ public interface IInodeSource
 /// <summary>
 /// The inode objects a store has in memory, and the pin/evict protocol of <see cref="IInodeStore"/> written once for
 /// every store: at most one object per inode number; lookups by number that pin without locking; loads on a miss;
-/// eviction of unreferenced objects beyond a budget (first unreferenced, first evicted), never of a referenced one.
+/// eviction of idle objects beyond a budget (first idle, first evicted), never of one in use.
 /// </summary>
 /// <remarks>
 /// <para>A pin is an atomic increment of <see cref="Inode.Pins"/>. Eviction swings the pins from 0 to
@@ -26,6 +26,12 @@ public interface IInodeSource
 /// count, backs off and retries until the object is gone from the table (then it loads a new one) or kept (when
 /// the lookups or opens that the evictor checks next say it is referenced after all). Lookups and opens change only
 /// while pinned, so they cannot change under an evictor that holds the pins at <see cref="Inode.Evicting"/>.</para>
+/// <para>An object is <em>idle</em> when no operation pins it and no handle has it open; the kernel may still know it
+/// (<see cref="Inode.Lookups"/> &gt; 0). An idle object the kernel knows is <em>parked</em> when evicted: its lookup
+/// count alone stays in memory (a few dozen bytes instead of the object, its directory entries and its extent map),
+/// and the next load gives it back. That keeps the memory of a daemon whose kernel caches a million dentries (after
+/// <c>ls -lR</c>) bounded by the budget, not by the kernel's cache. Objects the record cannot give back are never
+/// parked: an inode with no links (an orphan kept by a lookup) or a linkable O_TMPFILE.</para>
 /// <para>Loads, evictions and removals of one inode number are serialized by a striped lock, which is the innermost
 /// lock of the filesystem: neither <see cref="IInodeSource"/> method may take an inode lock.</para>
 /// <para>A cache that never evicts does not count pins at all (they would protect nothing): Acquire is one lookup in
@@ -41,6 +47,8 @@ public sealed class InodeCache
 
     private readonly ConcurrentDictionary<ulong, Inode> _live = new();
     private readonly ConcurrentQueue<Inode> _unreferenced = new();
+    private readonly ParkedLookups[] _parked = new ParkedLookups[StripeCount];
+    private int _parkedCount;
     private readonly Lock[] _stripes = new Lock[StripeCount];
     private readonly IInodeSource? _source;
     private readonly int _budget;
@@ -63,11 +71,15 @@ public sealed class InodeCache
         for (int i = 0; i < StripeCount; i++)
         {
             _stripes[i] = new Lock();
+            _parked[i] = new ParkedLookups();
         }
     }
 
     /// <summary>Objects in memory.</summary>
     public int Count => _live.Count;
+
+    /// <summary>Evicted objects whose kernel lookups are kept (see the remarks).</summary>
+    public int Parked => Volatile.Read(ref _parkedCount);
 
     /// <summary>Objects dropped so far.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
@@ -113,6 +125,11 @@ public sealed class InodeCache
                     return error;
                 }
                 loaded.Pins = 1;
+                if (ParkedOf(ino).TryRemove(ino, out ulong lookups))
+                {
+                    Interlocked.Decrement(ref _parkedCount);
+                    loaded.Lookups = lookups;
+                }
                 if (!_live.TryAdd(ino, loaded))
                 {
                     throw new InvalidOperationException($"inode {ino} appeared in the cache while it was being loaded");
@@ -167,7 +184,7 @@ public sealed class InodeCache
         {
             throw new InvalidOperationException($"inode {inode.Ino}: unpinned more often than pinned");
         }
-        if (pins > 0 || _budget == NeverEvict || inode.IsReferenced || inode.Freed)
+        if (pins > 0 || _budget == NeverEvict || !inode.IsEvictable || inode.Freed)
         {
             return;
         }
@@ -195,6 +212,10 @@ public sealed class InodeCache
         lock (StripeOf(inode.Ino))
         {
             _live.TryRemove(new KeyValuePair<ulong, Inode>(inode.Ino, inode));
+            if (ParkedOf(inode.Ino).TryRemove(inode.Ino, out _))
+            {
+                Interlocked.Decrement(ref _parkedCount);
+            }
         }
     }
 
@@ -219,7 +240,7 @@ public sealed class InodeCache
             {
                 return; // pinned again, or freed (out of the table already; the object is dead)
             }
-            if (inode.IsReferenced)
+            if (!inode.IsEvictable)
             {
                 // Kept: give back the pins that racing attempts left (adding MinValue to MinValue + n wraps to n).
                 Interlocked.Add(ref inode.Pins, Inode.Evicting);
@@ -229,6 +250,11 @@ public sealed class InodeCache
             {
                 throw new InvalidOperationException($"inode {inode.Ino}: an unfreed object missing from the cache");
             }
+            if (inode.Lookups != 0)
+            {
+                ParkedOf(inode.Ino).Set(inode.Ino, inode.Lookups); // the load that follows gives them back
+                Interlocked.Increment(ref _parkedCount);
+            }
             Volatile.Write(ref inode.Evicted, true);
             Interlocked.Increment(ref _evictions);
             _source!.Evicted(inode);
@@ -236,4 +262,7 @@ public sealed class InodeCache
     }
 
     private Lock StripeOf(ulong ino) => _stripes[(int)(ino % StripeCount)];
+
+    /// <summary>The parked lookups of <paramref name="ino"/>'s stripe; used only under <see cref="StripeOf"/>.</summary>
+    private ParkedLookups ParkedOf(ulong ino) => _parked[(int)(ino % StripeCount)];
 }

@@ -74,6 +74,9 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
     /// <summary>Inode objects in memory now.</summary>
     public int CachedInodes => _cache.Count;
 
+    /// <summary>Inodes dropped from memory while the kernel still knows them (their lookup counts are kept).</summary>
+    public int ParkedInodes => _cache.Parked;
+
     /// <summary>Inode objects evicted so far (0 unless an eviction budget was given).</summary>
     public long Evictions => _cache.Evictions;
 
@@ -159,6 +162,8 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
     /// <summary>Nothing to start: the data is where it will stay.</summary>
     public int Flush(Inode inode) => 0;
 
+    public bool FlushesOnClose => false;
+
     /// <summary>Nothing to do when a handle goes: the layer frees what the last one kept.</summary>
     public void HandleReleased(Inode inode)
     {
@@ -215,9 +220,9 @@ public sealed class MemoryInodeStore : IInodeStore, IInodeSource
     /// <summary>A change through an object nobody references could be lost to eviction at any moment (checked when evicting: only then are pins counted).</summary>
     private static void CheckReferenced(Inode inode)
     {
-        if (Volatile.Read(ref inode.Pins) <= 0 && !inode.IsReferenced)
+        if (Volatile.Read(ref inode.Pins) <= 0 && inode.IsEvictable)
         {
-            throw new InvalidOperationException($"{inode}: changed through an object that is not referenced (evicted: {inode.Evicted})");
+            throw new InvalidOperationException($"{inode}: changed through an object that is neither pinned nor open (evicted: {inode.Evicted})");
         }
     }
 

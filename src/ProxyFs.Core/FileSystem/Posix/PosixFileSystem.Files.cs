@@ -46,6 +46,7 @@ public partial class PosixFileSystem
                 op?.Commit();
             }
             result.Handle = AddHandle(new OpenHandle(inode, flags, inode.IsDirectory));
+            result.Flags = FileOpenFlags;
             return 0;
         }
         finally
@@ -53,6 +54,9 @@ public partial class PosixFileSystem
             _store.Unpin(inode);
         }
     }
+
+    /// <summary>What every open of a file tells the kernel: no flush on close when the store's Flush does nothing.</summary>
+    private OpenReplyFlags FileOpenFlags => _store.FlushesOnClose ? OpenReplyFlags.None : OpenReplyFlags.NoFlush;
 
     private static int CheckOpen(in Caller caller, Inode inode, int flags)
     {
@@ -127,6 +131,7 @@ public partial class PosixFileSystem
             }
             // A file made by this open is opened whatever its mode says, and is not truncated.
             result.Handle = AddHandle(new OpenHandle(inode, flags & ~OpenFlags.O_TRUNC, false));
+            result.Flags = FileOpenFlags;
             return 0;
         }
         finally
@@ -183,6 +188,7 @@ public partial class PosixFileSystem
                 }
             }
             result.Handle = AddHandle(new OpenHandle(inode, flags & ~(OpenFlags.O_TRUNC | OpenFlags.O_TMPFILE), false));
+            result.Flags = FileOpenFlags;
             return 0;
         }
         finally

@@ -96,6 +96,9 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
     /// <summary>Inode objects in memory now.</summary>
     public int CachedInodes => _cache.Count;
 
+    /// <summary>Inodes dropped from memory while the kernel still knows them (their lookup counts are kept).</summary>
+    public int ParkedInodes => _cache.Parked;
+
     /// <summary>Inode objects evicted so far.</summary>
     public long Evictions => _cache.Evictions;
 
@@ -213,6 +216,8 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
 
     /// <summary>Nothing to start at close: segments flush by size and age, checkpoints by interval.</summary>
     public int Flush(Inode inode) => 0;
+
+    public bool FlushesOnClose => false;
 
     public void HandleReleased(Inode inode)
     {

@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Amazon.Runtime;
 using ProxyFs.ObjectStore.S3;
+using Xunit;
 
-namespace ProxyFs.ObjectStore.Tests.Servers;
+namespace ProxyFs.Testing.S3;
 
 /// <summary>
 /// Starts an S3 server on 127.0.0.1 with scripts/s3/&lt;name&gt;.sh once per test run (an xunit collection fixture) and
-/// stops it at the end. The script prints <c>export NAME=value</c> lines: endpoint, keys, bucket.
+/// stops it at the end. The script prints <c>export NAME=value</c> lines: endpoint, keys, bucket. Store tests use
+/// <see cref="Options"/>; tests of the proxyfs executable use <see cref="VolumeUri"/> and pass
+/// <see cref="CredentialEnvironment"/> to the processes they start (credentials never go into a URI).
 /// </summary>
 public abstract class S3ServerFixture : IAsyncLifetime
 {
@@ -35,6 +38,18 @@ public abstract class S3ServerFixture : IAsyncLifetime
     public string Region => _env["AWS_REGION"];
 
     public AWSCredentials Credentials => new BasicAWSCredentials(_env["AWS_ACCESS_KEY_ID"], _env["AWS_SECRET_ACCESS_KEY"]);
+
+    /// <summary>The variables the AWS credential chain of a proxyfs process reads: access key, secret, region.</summary>
+    public IReadOnlyDictionary<string, string> CredentialEnvironment => new Dictionary<string, string>
+    {
+        ["AWS_ACCESS_KEY_ID"] = _env["AWS_ACCESS_KEY_ID"],
+        ["AWS_SECRET_ACCESS_KEY"] = _env["AWS_SECRET_ACCESS_KEY"],
+        ["AWS_REGION"] = _env["AWS_REGION"],
+    };
+
+    /// <summary>An s3:// volume URI under <paramref name="prefix"/> of the bucket, with the endpoint and region in its query.</summary>
+    public string VolumeUri(string prefix) =>
+        $"s3://{Bucket}/{prefix.Trim('/')}?endpoint={Endpoint.GetLeftPart(UriPartial.Authority)}&region={Region}&path_style=true";
 
     /// <summary>Options for a store under <paramref name="prefix"/>, with small multipart settings so that tests exercise multipart cheaply.</summary>
     public S3StoreOptions Options(string prefix = "") => new()
@@ -132,12 +147,8 @@ public abstract class S3ServerFixture : IAsyncLifetime
     }
 }
 
+/// <summary>Ceph radosgw (scripts/s3/radosgw.sh). xunit wants collection definitions in the test assembly: each test project declares its own.</summary>
 public sealed class RadosgwFixture() : S3ServerFixture("radosgw");
 
+/// <summary>s3rver (scripts/s3/s3rver.sh).</summary>
 public sealed class S3rverFixture() : S3ServerFixture("s3rver");
-
-[CollectionDefinition("radosgw")]
-public sealed class RadosgwCollection : ICollectionFixture<RadosgwFixture>;
-
-[CollectionDefinition("s3rver")]
-public sealed class S3rverCollection : ICollectionFixture<S3rverFixture>;
