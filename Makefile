@@ -12,7 +12,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
 
-.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore bench-million format format-check package package-smoke clean
+.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore bench-million gc-check format format-check package package-smoke clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -47,6 +47,10 @@ bench-fs: deps build
 ## bench-million: a 1,000,000-file file:// volume: mount time, RSS after ls -lR (not in `make bench`: it takes ~10 min)
 bench-million: deps build
 	@bash scripts/bench/million.sh
+
+## gc-check: write GC_SIZE_MIB (1024) through a mount, delete it, gc: under 5% of it may stay in the store
+gc-check: deps build
+	@bash scripts/gc-check.sh
 
 ## bench-objectstore: 8 MiB PUT/GET through the s3:// backend and a raw SDK client on the same local server
 bench-objectstore: deps

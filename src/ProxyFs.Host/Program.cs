@@ -35,6 +35,8 @@ public static class Program
         root.Subcommands.Add(MountCommand.Create());
         root.Subcommands.Add(UnmountCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(FsckCommand.Create());
+        root.Subcommands.Add(GcCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(VersionCommand());
         CommandLineConventions.Apply(root);

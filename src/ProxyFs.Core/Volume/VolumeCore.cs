@@ -106,6 +106,15 @@ public sealed class VolumeCore : IAsyncDisposable
     /// <summary>The object store the volume lives in.</summary>
     public IObjectStore Store => _store;
 
+    /// <summary>
+    /// The nonce reservation of the root pointer this mount opened: every nonce below it was handed out by an earlier
+    /// mount, which is gone, so a segment below it that the tree does not name is nobody's (space reclamation).
+    /// </summary>
+    public ulong OpenedReservation { get; private init; }
+
+    /// <summary>The clock of this mount (checkpoint times, pending deletions).</summary>
+    public TimeProvider TimeProvider => _options.TimeProvider;
+
     /// <summary>A new inode number (persisted by the next checkpoint; never handed out twice by this mount).</summary>
     public ulong AllocateInode() => (ulong)Interlocked.Increment(ref _nextInode) - 1;
 
@@ -178,7 +187,7 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         var pages = new StorePageSource(store, VolumeLayout.MetadataSegments);
         HeadHunterTree tree = treeRoot.IsNone ? HeadHunterTree.Create(pages, options.TreeOptions(descriptor)) : HeadHunterTree.Open(pages, treeRoot, options.TreeOptions(descriptor));
-        var volume = new VolumeCore(store, rootStore, descriptor, root, tree, options, cache, log);
+        var volume = new VolumeCore(store, rootStore, descriptor, root, tree, options, cache, log) { OpenedReservation = root.NoncesReservedUpTo };
         if (!volume.ReadOnly)
         {
             if (!root.CleanUnmount)

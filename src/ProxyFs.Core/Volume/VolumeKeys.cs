@@ -13,6 +13,7 @@ namespace ProxyFs.Core.Volume;
 /// 'X' ino name            extended attribute
 /// 'S' nonce               live bytes of a data segment
 /// 'O' ino                 an inode with no links that was still open (freed at the next mount)
+/// 'P' nonce               a data segment no extent references, waiting to be deleted from the store
 /// </code>
 /// Builders write into a caller's span (stackalloc) and return the key's length: no allocation.
 /// </summary>
@@ -25,6 +26,7 @@ public static class VolumeKeys
     public const byte Xattr = (byte)'X';
     public const byte SegmentUsage = (byte)'S';
     public const byte Orphan = (byte)'O';
+    public const byte PendingDeletion = (byte)'P';
 
     /// <summary>Longest key: kind, dir, a 255-byte name.</summary>
     public const int MaxLength = 1 + 8 + 255;
@@ -34,6 +36,8 @@ public static class VolumeKeys
     public static int OfOrphan(Span<byte> key, ulong ino) => KindAndNumber(key, Orphan, ino);
 
     public static int OfSegmentUsage(Span<byte> key, ulong nonce) => KindAndNumber(key, SegmentUsage, nonce);
+
+    public static int OfPendingDeletion(Span<byte> key, ulong nonce) => KindAndNumber(key, PendingDeletion, nonce);
 
     public static int OfDirentByName(Span<byte> key, ulong dir, ReadOnlySpan<byte> name) => KindNumberName(key, DirentByName, dir, name);
 

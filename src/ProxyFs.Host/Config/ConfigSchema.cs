@@ -17,7 +17,7 @@ public static class ConfigSchema
     public const string VolumeEnvironmentPrefix = "PROXYFS_VOLUME_";
 
     /// <summary>Top-level sections that are mappings.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["read_cache", "metrics"];
+    public static IReadOnlyList<string> Sections { get; } = ["read_cache", "metrics", "gc"];
 
     /// <summary>The daemon-wide keys (section.key for those in a section).</summary>
     public static IReadOnlyList<ConfigKey<ConfigBuilder>> Global { get; } =
@@ -34,6 +34,12 @@ public static class ConfigSchema
             (b, v) => b.MetricsAllowRemote = ParseBool(v)),
         new("credentials_file", "(none: the AWS chain)", "an absolute path",
             (b, v) => b.CredentialsFile = ParsePath(v)),
+        new("gc.interval", "5m", "a duration such as 30s, 5m or 1h, or off",
+            (b, v) => b.GcInterval = ParseDuration(v, allowOff: true)),
+        new("gc.grace", "10m", "a duration such as 0s, 10m or 1h",
+            (b, v) => b.GcGrace = ParseDuration(v, allowOff: false)),
+        new("gc.compact_below", "50%", "a percentage from 0% (never compact) to 100%",
+            (b, v) => b.GcCompactBelow = ParsePercent(v)),
     ];
 
     /// <summary>The keys of one entry of volumes.</summary>
@@ -107,6 +113,40 @@ public static class ConfigSchema
             return null;
         }
         return ListenAddress.TryParse(t, out ListenAddress? a, out string error) ? a : throw new FormatException(error);
+    }
+
+    /// <summary>A duration: a number with s, m, h or d (0 alone is allowed); "off" is TimeSpan.Zero when <paramref name="allowOff"/>.</summary>
+    internal static TimeSpan ParseDuration(string v, bool allowOff)
+    {
+        string t = v.Trim().ToLowerInvariant();
+        if (allowOff && t is "off" or "false" or "no")
+        {
+            return TimeSpan.Zero;
+        }
+        if (t == "0")
+        {
+            return TimeSpan.Zero;
+        }
+        double unit = t.Length == 0 ? 0 : t[^1] switch
+        {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => 0,
+        };
+        return unit > 0 && double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n >= 0 && n * unit < 365 * 86400
+            ? TimeSpan.FromSeconds(n * unit)
+            : throw new FormatException($"'{v}' is not a duration (e.g. 30s, 5m, 1h{(allowOff ? ", or off" : "")})");
+    }
+
+    /// <summary>A percentage ("50%" or "50") as a share from 0 to 1.</summary>
+    internal static double ParsePercent(string v)
+    {
+        string t = v.Trim().TrimEnd('%').Trim();
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n is >= 0 and <= 100
+            ? n / 100
+            : throw new FormatException($"'{v}' is not a percentage from 0% to 100%");
     }
 
     internal static bool ParseBool(string v) => v.Trim().ToLowerInvariant() switch
@@ -189,6 +229,9 @@ public sealed class ConfigBuilder
     public string MetricsListenWhere { get; set; } = "";
     public bool MetricsAllowRemote { get; set; }
     public string? CredentialsFile { get; set; }
+    public TimeSpan GcInterval { get; set; } = GcConfig.DefaultInterval;
+    public TimeSpan GcGrace { get; set; } = GcConfig.DefaultGrace;
+    public double GcCompactBelow { get; set; } = GcConfig.DefaultCompactBelow;
     public List<VolumeBuilder> Volumes { get; } = [];
 }
 

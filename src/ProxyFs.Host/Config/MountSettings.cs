@@ -30,6 +30,9 @@ public sealed record MountSettings
     /// <summary>Where to serve the Prometheus endpoint; null: nowhere.</summary>
     public ListenAddress? Metrics { get; init; }
 
+    /// <summary>Background space reclamation of the volume (gc.interval, gc.grace).</summary>
+    public GcConfig Gc { get; init; } = new();
+
     /// <summary>The credentials file to hand to the AWS chain; null: the chain as the environment has it.</summary>
     public string? CredentialsFile { get; init; }
 }

@@ -27,6 +27,9 @@ public sealed record ProxyFsConfig
     /// <summary>metrics: the Prometheus endpoint (off unless listen is set).</summary>
     public MetricsConfig Metrics { get; init; } = new();
 
+    /// <summary>gc: space reclamation by the daemon.</summary>
+    public GcConfig Gc { get; init; } = new();
+
     /// <summary>credentials_file: a file of AWS credentials for s3:// stores (mode 0600 or stricter); null: the AWS chain.</summary>
     public string? CredentialsFile { get; init; }
 
@@ -48,6 +51,23 @@ public sealed record ReadCacheConfig
 
     /// <summary>read_cache.line_size: bytes per cache line, fetched by one ranged GET.</summary>
     public int LineSize { get; init; } = 1 << 20;
+}
+
+/// <summary>The gc section: background space reclamation (Core/Volume/Maintenance).</summary>
+public sealed record GcConfig
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan DefaultGrace = TimeSpan.FromMinutes(10);
+    public const double DefaultCompactBelow = 0.5;
+
+    /// <summary>gc.interval: how often the daemon runs a reclamation pass; zero: never in the background.</summary>
+    public TimeSpan Interval { get; init; } = DefaultInterval;
+
+    /// <summary>gc.grace: how long a dead segment or an orphan object stays in the store before it is deleted.</summary>
+    public TimeSpan Grace { get; init; } = DefaultGrace;
+
+    /// <summary>gc.compact_below: data segments with a smaller share of live bytes are compacted (0: never).</summary>
+    public double CompactBelow { get; init; } = DefaultCompactBelow;
 }
 
 /// <summary>The metrics section.</summary>

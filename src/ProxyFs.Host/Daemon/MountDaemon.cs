@@ -30,6 +30,7 @@ public sealed class MountDaemon
     private string _stopReason = "";
     private FuseSession? _session;
     private OpenedVolume? _volume;
+    private VolumeGc? _gc;
     private string _mountPoint = "";
     private readonly DaemonTelemetry _telemetry;
 
@@ -80,7 +81,9 @@ public sealed class MountDaemon
                     _session.Unmount(lazy: true);
                     return Fail(e.Message, Errno.EBUSY, ExitCodes.MountFailed);
                 }
+                _gc = _volume.Volume is { } served ? new VolumeGc(served, _request.Settings.Gc, _log) : null;
                 using (control)
+                using (_gc)
                 using (_telemetry.Start(_mountPoint, _volume, _session))
                 using (RegisterSignals())
                 using (StartWatchdog())
@@ -196,6 +199,8 @@ public sealed class MountDaemon
         {
             case "status":
                 return _telemetry.StatusJson();
+            case "gc" or "gc dry-run":
+                return _gc?.Run(dryRun: request != "gc") ?? "error this mount is not a volume (memory://): nothing to reclaim";
             case "unmount":
                 _log.LogInformation("unmount requested");
                 Flush("unmount");

@@ -30,6 +30,41 @@ public sealed class ConfigValueTests
     public void Non_sizes_are_refused(string text) => Assert.False(ByteSize.TryParse(text, out _));
 
     [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("5m", 300)]
+    [InlineData("1.5h", 5400)]
+    [InlineData("1d", 86400)]
+    [InlineData("0", 0)]
+    [InlineData("0s", 0)]
+    [InlineData("off", 0)]
+    public void Gc_durations_parse(string text, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ConfigSchema.ParseDuration(text, allowOff: true));
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("m")]
+    [InlineData("-1m")]
+    [InlineData("ten minutes")]
+    [InlineData("400d")]
+    public void Non_durations_are_refused(string text) =>
+        Assert.Throws<FormatException>(() => ConfigSchema.ParseDuration(text, allowOff: true));
+
+    [Fact]
+    public void Off_is_a_duration_only_where_it_may_be() =>
+        Assert.Throws<FormatException>(() => ConfigSchema.ParseDuration("off", allowOff: false));
+
+    [Fact]
+    public void Gc_keys_reach_the_mount_settings()
+    {
+        using var dir = ProxyFs.Testing.TempDirectory.Create();
+        string file = Path.Combine(dir.Path, "proxyfs.yaml");
+        File.WriteAllText(file, "gc:\n  interval: 30s\n  grace: 0s\n");
+        ProxyFsConfig config = ConfigLoader.Load(file, new Dictionary<string, string>());
+        Assert.Equal(TimeSpan.FromSeconds(30), config.Gc.Interval);
+        Assert.Equal(TimeSpan.Zero, config.Gc.Grace);
+    }
+
+    [Theory]
     [InlineData(512, "512 B")]
     [InlineData(1536, "1.5 KiB")]
     [InlineData(3L << 30, "3 GiB")]

@@ -308,6 +308,9 @@ internal sealed class VolumeFileData : IFileData
         return found;
     }
 
+    /// <summary>True when an extent starts at <paramref name="offset"/> with exactly <paramref name="value"/> (compaction checks before it moves one).</summary>
+    internal bool HasExtent(long offset, ExtentValue value) => Floor(offset) is { } e && e.Start == offset && e.Value == value;
+
     /// <summary>The extent that starts at or before <paramref name="offset"/>, or null.</summary>
     private Extent? Floor(long offset)
     {

@@ -485,19 +485,12 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
             counted = _usage;
             _usage = [];
         }
-        Span<byte> key = stackalloc byte[9];
-        Span<byte> value = stackalloc byte[SegmentUsage.EncodedLength];
+        // A segment left with no live byte becomes a pending deletion ('P'), dead below the current root (Maintenance/).
+        ulong rootNonce = _core.Root.TreeRoot.SegmentNonce;
+        long now = (_core.TimeProvider.GetUtcNow().UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
         foreach ((ulong nonce, UsageDelta delta) in counted)
         {
-            VolumeKeys.OfSegmentUsage(key, nonce);
-            SegmentUsage before = Tree.TryGet(key, out byte[]? old) ? SegmentUsage.Decode(old) : default;
-            long live = (long)before.LiveBytes + delta.Live;
-            if (live < 0)
-            {
-                throw new InvalidOperationException($"segment {nonce:x16}: live bytes would fall to {live}");
-            }
-            new SegmentUsage((ulong)live, Math.Max(before.DataBytes, (ulong)delta.End)).Encode(value);
-            Tree.Put(key, value);
+            Maintenance.SegmentLiveness.Apply(Tree, nonce, delta.Live, delta.End, rootNonce, now);
         }
     }
 
