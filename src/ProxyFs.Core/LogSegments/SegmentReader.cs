@@ -193,6 +193,45 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         }
     }
 
+    /// <summary>
+    /// Read-ahead of adjacent lines: one ranged GET for all of them (the footer is known: read-ahead starts from it),
+    /// each line handed to the cache as soon as its bytes arrived and passed their CRCs. A line that fails its CRC,
+    /// and the lines after it, are read again one by one (a damaged transfer passes; a damaged object is reported).
+    /// </summary>
+    async Task ICacheLineSource.FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    {
+        ICacheLineSource self = this;
+        int next = 0;
+        if (buffers.Count > 1 && _footers.TryGet(segment) is { } footer)
+        {
+            string key = Keys.KeyOf(segment);
+            int lineSize = buffers[0].Length;
+            int[] lengths = new int[buffers.Count];
+            long total = 0;
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                lengths[i] = LineLength(footer, key, firstLine + i, lineSize);
+                total += lengths[i];
+            }
+            Metrics.RecordLineGet();
+            await using var stream = await _store.GetAsync(key, ByteRange.Of(footer.DataOffset + (firstLine * lineSize), total), cancellationToken).ConfigureAwait(false);
+            for (; next < buffers.Count; next++)
+            {
+                var line = buffers[next].AsMemory(0, lengths[next]);
+                if (await stream.ReadFullyAsync(line, cancellationToken).ConfigureAwait(false) < line.Length
+                    || FirstBadBlock(footer, (firstLine + next) * lineSize, line.Span) is not null)
+                {
+                    break;
+                }
+                filled(next, line.Length);
+            }
+        }
+        for (; next < buffers.Count; next++)
+        {
+            filled(next, await self.FillLineAsync(segment, firstLine + next, buffers[next], cancellationToken).ConfigureAwait(false));
+        }
+    }
+
     private void CheckRange(SegmentFooter footer, long offset, int length)
     {
         if (offset + length > footer.DataLength)
@@ -207,9 +246,11 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     {
         long end = Math.Min(offset + length, footer.DataLength);
         int lineSize = _cache.LineSize;
-        for (long line = offset / lineSize; line * lineSize < end; line++)
+        long first = offset / lineSize;
+        long last = (end + lineSize - 1) / lineSize;
+        if (last > first)
         {
-            _cache.Prefetch(new LineKey(footer.Nonce, line), this);
+            _cache.Prefetch(footer.Nonce, first, (int)Math.Min(last - first, int.MaxValue), this);
         }
     }
 

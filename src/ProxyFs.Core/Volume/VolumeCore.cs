@@ -64,7 +64,7 @@ public sealed class VolumeCore : IAsyncDisposable
                 TimeProvider = options.TimeProvider,
             });
         }
-        _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(descriptor.VolumeId.ToString(), 1);
+        _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
         DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data);
         if (!ReadOnly && options.CheckpointInterval > TimeSpan.Zero)
         {

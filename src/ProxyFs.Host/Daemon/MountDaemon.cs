@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using ProxyFs.Core.Cache;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Fuse;
 using ProxyFs.Host.Cli;
@@ -47,7 +48,14 @@ public sealed class MountDaemon
         _mountPoint = RunPaths.NormalizeMountPoint(_request.MountPoint);
         try
         {
-            _volume = VolumeFactory.Open(_request.Uri, _request.Options.ReadOnly, _log);
+            // One volume per daemon here: its cache budget is already its share of read_cache.size (MountResolver).
+            _volume = VolumeFactory.Open(_request.Uri, new VolumeOpenOptions
+            {
+                ReadOnly = _request.Options.ReadOnly,
+                Cache = new ReadCache(_request.Settings.ReadCache),
+                CacheName = _request.Settings.VolumeName,
+                CacheWeight = _request.Settings.ReadCacheWeight,
+            }, _log);
         }
         catch (VolumeUriException e)
         {

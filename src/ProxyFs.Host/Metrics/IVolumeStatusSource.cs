@@ -71,7 +71,7 @@ public static class VolumeStatusSources
     public static IVolumeStatusSource? Find(OpenedVolume volume)
     {
         ArgumentNullException.ThrowIfNull(volume);
-        return volume.FileSystem as IVolumeStatusSource
+        return volume.Status ?? volume.FileSystem as IVolumeStatusSource
             ?? (volume.Volume is { } v ? new VolumeCoreStatusSource(v.Core) : null);
     }
 }

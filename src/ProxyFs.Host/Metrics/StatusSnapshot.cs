@@ -78,6 +78,21 @@ public sealed record CacheSection
     public long? BytesServed { get; init; }
     public long? BytesFetched { get; init; }
     public long? Evictions { get; init; }
+
+    /// <summary>This volume's share of the budget (budget × weight / Σ weights of the volumes the daemon serves).</summary>
+    public long? ShareBytes { get; init; }
+
+    /// <summary>Bytes read ahead from the store into the cache.</summary>
+    public long? ReadAheadBytesFetched { get; init; }
+
+    /// <summary>Bytes of read-ahead lines that a reader then used.</summary>
+    public long? ReadAheadBytesUsed { get; init; }
+
+    /// <summary>Bytes of read-ahead lines evicted unused.</summary>
+    public long? ReadAheadBytesWasted { get; init; }
+
+    /// <summary>Read-ahead fills not started because too many were in flight.</summary>
+    public long? ReadAheadDropped { get; init; }
 }
 
 public sealed record StoreSection
