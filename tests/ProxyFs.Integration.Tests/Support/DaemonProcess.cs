@@ -59,14 +59,20 @@ public sealed class DaemonProcess : IDisposable
     /// <summary>Starts `proxyfs mount uri mountpoint --foreground` and waits for READY=1.</summary>
     public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null)
     {
-        using var listener = new NotifyListener();
         var args = new List<string> { "mount", uri, mountPoint.Path, "--foreground" };
         if (options is not null)
         {
             args.Add("-o");
             args.Add(options);
         }
-        ProcessStartInfo psi = ProxyFsBinary.StartInfo([.. args]);
+        return StartWith([.. args], mountPoint, timeout);
+    }
+
+    /// <summary>Starts proxyfs with <paramref name="args"/> (a foreground mount) and waits for READY=1; Dispose detaches <paramref name="mountPoint"/>.</summary>
+    public static DaemonProcess StartWith(string[] args, TestMountPoint mountPoint, TimeSpan? timeout = null)
+    {
+        using var listener = new NotifyListener();
+        ProcessStartInfo psi = ProxyFsBinary.StartInfo(args);
         psi.Environment[SdNotify.SocketVariable] = listener.SocketName;
         var daemon = new DaemonProcess(Process.Start(psi)!, mountPoint);
         DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
