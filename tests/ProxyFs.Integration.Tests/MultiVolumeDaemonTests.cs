@@ -16,12 +16,7 @@ public sealed class MultiVolumeDaemonTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static StatusSnapshot Status(string mountPoint)
-    {
-        CommandResult r = ProxyFsBinary.Run(CommandTimeout, "status", mountPoint, "--json");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return StatusSnapshot.FromJson(r.Stdout);
-    }
+    private static StatusSnapshot Status(string mountPoint) => ProxyFsBinary.Status(mountPoint);
 
     private static void WaitUntil(Func<bool> condition, string what)
     {

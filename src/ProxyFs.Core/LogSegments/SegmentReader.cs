@@ -26,6 +26,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     private readonly int _expectedDataOffset;
     private readonly FooterCache _footers;
     private readonly Action<SegmentFooter> _onDurable;
+    private readonly ICacheLineSource _source;
 
     /// <summary>
     /// A reader of the segments of volume <paramref name="volumeId"/> in <paramref name="store"/>, caching through
@@ -47,6 +48,8 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         _footers = new FooterCache(_options.FooterCacheEntries);
         _onDurable = _footers.Add;
         writer?.AddDurableListener(_onDurable);
+        // With a disk tier, lines missing in memory are looked for on local disk before the store is asked.
+        _source = _options.DiskTier?.Wrap(Convert.ToHexStringLower(volumeId), cache.LineSize, this) ?? this;
     }
 
     /// <summary>The keys of the segments.</summary>
@@ -89,7 +92,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
             long line = position / lineSize;
             int within = (int)(position % lineSize);
             int n = Math.Min(lineSize - within, rest.Length);
-            int copied = _cache.Read(new LineKey(nonce, line), within, rest[..n], this);
+            int copied = _cache.Read(new LineKey(nonce, line), within, rest[..n], _source);
             if (copied < n)
             {
                 CheckRange(_footers.TryGet(nonce) ?? GetFooterAsync(nonce).GetAwaiter().GetResult(), offset, destination.Length);
@@ -250,7 +253,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         long last = (end + lineSize - 1) / lineSize;
         if (last > first)
         {
-            _cache.Prefetch(footer.Nonce, first, (int)Math.Min(last - first, int.MaxValue), this);
+            _cache.Prefetch(footer.Nonce, first, (int)Math.Min(last - first, int.MaxValue), _source);
         }
     }
 

@@ -65,7 +65,8 @@ public sealed class VolumeCore : IAsyncDisposable
             });
         }
         _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
-        DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data);
+        DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data,
+            new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier });
         if (!ReadOnly && options.CheckpointInterval > TimeSpan.Zero)
         {
             _timer = options.TimeProvider.CreateTimer(_ => PeriodicCheckpoint(), null, options.CheckpointInterval, options.CheckpointInterval);

@@ -113,6 +113,7 @@ public static class MountResolver
             LogLevel = options.Debug ? LogLevel.Debug : config.LogLevel,
             ReadCache = new ProxyFs.Core.Cache.ReadCacheOptions { BudgetBytes = share, LineSize = config.ReadCache.LineSize },
             ReadCacheWeight = weight,
+            ReadCacheDisk = config.ReadCache.DiskTier,
             Metrics = metrics,
             CredentialsFile = credentials,
         };

@@ -48,13 +48,25 @@ public sealed class MountDaemon
     {
         bool several = _requests.Count > 1;
         var cache = new ReadCache(_cacheOptions);
+        DiskLineTier? disk;
+        try
+        {
+            disk = _requests[0].Settings.ReadCacheDisk is { } diskOptions ? new DiskLineTier(diskOptions) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string reason = $"read_cache.disk_path {_requests[0].Settings.ReadCacheDisk!.Directory}: {e.Message}";
+            _log.LogError("cannot mount: {Reason}", reason);
+            _notify.Failed(reason, Core.FileSystem.Errno.EACCES);
+            return ExitCodes.Config;
+        }
         // With several mounts, each mount's STATUS= line would overwrite the others': the daemon says one of its own.
         using var quiet = SdNotify.Disabled();
         MountFailure? firstFailure = null;
         var failed = new List<string>();
         foreach (MountRequest request in _requests)
         {
-            var mount = new ServedMount(request, cache, _log, several ? quiet : _notify, _wake.Set, sharedDaemon: several);
+            var mount = new ServedMount(request, cache, disk, _log, several ? quiet : _notify, _wake.Set, sharedDaemon: several);
             if (mount.Start() is { } failure)
             {
                 firstFailure ??= failure;

@@ -28,6 +28,7 @@ internal sealed class ServedMount
 
     private readonly MountRequest _request;
     private readonly ReadCache _cache;
+    private readonly DiskLineTier? _disk;
     private readonly ILogger _log;
     private readonly Action _changed;
     private readonly DaemonTelemetry _telemetry;
@@ -40,6 +41,7 @@ internal sealed class ServedMount
 
     /// <param name="request">What to serve where.</param>
     /// <param name="cache">The daemon's read cache; the volume registers in it with its weight and leaves it when it ends.</param>
+    /// <param name="disk">The daemon's local-disk tier of the read cache, or null.</param>
     /// <param name="log">The daemon's log.</param>
     /// <param name="notify">Where STATUS= lines go (a disabled notifier when the daemon serves several mounts).</param>
     /// <param name="changed">Called when this mount was asked to unmount, so that the daemon looks at it at once.</param>
@@ -47,8 +49,9 @@ internal sealed class ServedMount
     /// The daemon serves several mounts: an unmount over the control socket answers "ok" without the daemon's pid, since
     /// the daemon goes on serving the others (`proxyfs unmount` then does not wait for it to exit).
     /// </param>
-    public ServedMount(MountRequest request, ReadCache cache, ILogger log, SdNotify notify, Action changed, bool sharedDaemon = false)
+    public ServedMount(MountRequest request, ReadCache cache, DiskLineTier? disk, ILogger log, SdNotify notify, Action changed, bool sharedDaemon = false)
     {
+        _disk = disk;
         _sharedDaemon = sharedDaemon;
         _request = request;
         _cache = cache;
@@ -85,6 +88,7 @@ internal sealed class ServedMount
                 Cache = _cache,
                 CacheName = _request.Settings.VolumeName,
                 CacheWeight = _request.Settings.ReadCacheWeight,
+                DiskTier = _disk,
             }, _log);
         }
         catch (VolumeUriException e)

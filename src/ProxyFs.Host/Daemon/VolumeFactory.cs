@@ -42,6 +42,9 @@ public sealed record VolumeOpenOptions
 
     /// <summary>The volume's weight in the shared read cache.</summary>
     public double CacheWeight { get; init; } = 1;
+
+    /// <summary>The daemon's local-disk tier of the read cache; null: none.</summary>
+    public DiskLineTier? DiskTier { get; init; }
 }
 
 /// <summary>
@@ -87,7 +90,13 @@ public static class VolumeFactory
         }
         try
         {
-            var volumeOptions = new VolumeOptions { ReadOnly = readOnly, ReadCacheName = options.CacheName, ReadCacheWeight = options.CacheWeight };
+            var volumeOptions = new VolumeOptions
+            {
+                ReadOnly = readOnly,
+                ReadCacheName = options.CacheName,
+                ReadCacheWeight = options.CacheWeight,
+                ReadCacheDiskTier = options.DiskTier,
+            };
             VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, volumeOptions,
                 new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), options.Cache, log: log).GetAwaiter().GetResult();
             VolumeDescriptor d = fs.Core.Descriptor;
