@@ -46,6 +46,11 @@ public sealed class DiskCacheTierTests : IDisposable
             Assert.Equal(data, File.ReadAllBytes(Path.Combine(mp.Path, "data")));
             long fromStore = StoreBytesRead(mp.Path);
             Assert.True(fromStore < 1 << 20, $"{fromStore} bytes read from the store: only segment footers, the lines came from disk");
+            DiskTierSection disk = Status(mp.Path).Cache.Disk!;
+            Assert.Equal(12, disk.Hits);
+            Assert.Equal(12, disk.Files);
+            Assert.Equal(12L * (ProxyFs.Core.Cache.DiskLineTier.HeaderLength + (1 << 20)), disk.Bytes);
+            Assert.Matches(@"disk cache  12 MiB of 64 MiB in 12 lines; 12 hits", ProxyFsBinary.Run(CommandTimeout, "status", mp.Path).Stdout);
         }
 
         byte[] damaged = File.ReadAllBytes(lines[0]);
@@ -56,6 +61,7 @@ public sealed class DiskCacheTierTests : IDisposable
             Assert.Equal(data, File.ReadAllBytes(Path.Combine(mp.Path, "data")));
             long fromStore = StoreBytesRead(mp.Path);
             Assert.InRange(fromStore, 1 << 20, 2 << 20); // the damaged line, fetched again, and footers
+            Assert.Equal(1, Status(mp.Path).Cache.Disk!.Corrupt);
         }
         Assert.NotEqual(damaged, File.ReadAllBytes(lines[0])); // rewritten from the store
     }

@@ -61,6 +61,9 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     /// <summary>The volume's part of the read cache.</summary>
     public ReadCacheVolume Cache => _cache;
 
+    /// <summary>The local-disk tier lines are looked for in before the store, or null.</summary>
+    public DiskLineTier? DiskTier => _options.DiskTier;
+
     /// <summary>
     /// Copies <c>destination.Length</c> bytes of segment <paramref name="nonce"/> from <paramref name="offset"/> in its data
     /// area. Blocks on a cache miss.

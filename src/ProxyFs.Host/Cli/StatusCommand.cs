@@ -150,6 +150,11 @@ public static class StatusCommand
         {
             Line("", $"served {ByteSize.Format(served)}, fetched {ByteSize.Format(fetched)}; read-ahead used {ByteSize.Format(c.ReadAheadBytesUsed ?? 0)} of {ByteSize.Format(c.ReadAheadBytesFetched ?? 0)} fetched, {ByteSize.Format(c.ReadAheadBytesWasted ?? 0)} wasted");
         }
+        if (c.Disk is { } disk)
+        {
+            Line("disk cache", string.Create(CultureInfo.InvariantCulture,
+                $"{ByteSize.Format(disk.Bytes)} of {ByteSize.Format(disk.MaxBytes)} in {disk.Files} lines; {disk.Hits} hits, {disk.Misses} misses, {disk.Corrupt} corrupt refetched, {disk.Errors} errors"));
+        }
         if (s.Store is { } st)
         {
             var rates = st.Operations.Where(o => o.RequestsPerSecond > 0 || o.Requests > 0)

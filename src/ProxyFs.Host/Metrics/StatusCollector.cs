@@ -206,6 +206,18 @@ public sealed class StatusCollector
             ReadAheadBytesUsed = c?.Volumes.Sum(v => v.ReadAheadBytesUsed),
             ReadAheadBytesWasted = c?.Volumes.Sum(v => v.ReadAheadBytesWasted),
             ReadAheadDropped = c?.Volumes.Sum(v => v.ReadAheadDropped),
+            Disk = volume?.ReadCacheDisk is { } d ? new DiskTierSection
+            {
+                Bytes = d.Bytes,
+                Files = d.Files,
+                MaxBytes = d.MaxBytes,
+                Hits = d.Hits,
+                Misses = d.Misses,
+                Writes = d.Writes,
+                Corrupt = d.Corrupt,
+                Evictions = d.Evictions,
+                Errors = d.Errors,
+            } : null,
         };
     }
 
@@ -296,6 +308,14 @@ public sealed class StatusCollector
         Optional(w, "proxyfs_read_ahead_used_bytes_total", "counter", "Bytes of read-ahead lines a reader then used", c.ReadAheadBytesUsed);
         Optional(w, "proxyfs_read_ahead_wasted_bytes_total", "counter", "Bytes of read-ahead lines evicted unused", c.ReadAheadBytesWasted);
         Optional(w, "proxyfs_read_ahead_dropped_total", "counter", "Read-ahead fills not started (too many in flight)", c.ReadAheadDropped);
+        if (c.Disk is { } disk)
+        {
+            w.Single("proxyfs_read_cache_disk_bytes", "gauge", "Bytes of line files in the disk tier", disk.Bytes);
+            w.Single("proxyfs_read_cache_disk_hits_total", "counter", "Lines read from the disk tier", disk.Hits);
+            w.Single("proxyfs_read_cache_disk_misses_total", "counter", "Lines looked for in the disk tier and not found", disk.Misses);
+            w.Single("proxyfs_read_cache_disk_corrupt_total", "counter", "Line files that failed their CRC and were fetched again", disk.Corrupt);
+            w.Single("proxyfs_read_cache_disk_errors_total", "counter", "Disk errors of the disk tier (served from the store instead)", disk.Errors);
+        }
 
         if (volume?.Store is { } store)
         {

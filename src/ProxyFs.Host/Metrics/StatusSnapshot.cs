@@ -93,6 +93,22 @@ public sealed record CacheSection
 
     /// <summary>Read-ahead fills not started because too many were in flight.</summary>
     public long? ReadAheadDropped { get; init; }
+
+    /// <summary>The local-disk tier (read_cache.disk_path) of the daemon, when it has one.</summary>
+    public DiskTierSection? Disk { get; init; }
+}
+
+public sealed record DiskTierSection
+{
+    public long Bytes { get; init; }
+    public long Files { get; init; }
+    public long MaxBytes { get; init; }
+    public long Hits { get; init; }
+    public long Misses { get; init; }
+    public long Writes { get; init; }
+    public long Corrupt { get; init; }
+    public long Evictions { get; init; }
+    public long Errors { get; init; }
 }
 
 public sealed record StoreSection

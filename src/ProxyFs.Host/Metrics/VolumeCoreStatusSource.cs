@@ -24,6 +24,7 @@ public sealed class VolumeCoreStatusSource(VolumeCore core, ObjectStoreMetrics? 
         Checkpoints = core.Checkpoints,
         Segments = core.Data?.Metrics.Snapshot(),
         ReadCache = CacheOfThisVolume(core.DataReader.Cache),
+        ReadCacheDisk = core.DataReader.DiskTier?.Snapshot(),
         Store = store,
         StoreRetries = store is null ? null : retries?.Retries ?? 0,
     };
