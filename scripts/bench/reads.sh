@@ -6,8 +6,8 @@
 #                   (curl, SigV4) of the volume's data segments — the same bytes — in the same run (goal ≥ 0.90)
 #   warm seq read   the same file again (kernel page cache dropped, proxyfs's read cache warm) vs bindfs on tmpfs
 #   warm rand read  4 KiB random reads of a 256 MiB file, warm, vs bindfs on tmpfs (fio, BENCH_RAND_SECONDS)
-#   weights 3:1     two volumes of one configuration weighted 3:1 under the same read load (each reads twice its
-#                   share): cache occupancy ratio (goal 3 ± 10%)
+#   weights 3:1     two volumes of one configuration, served by one daemon (mount --all), weighted 3:1 under the
+#                   same read load (each reads twice its share): cache occupancy ratio (goal 3 ± 10%)
 #   RSS             daemon peak RSS (VmHWM) while a BENCH_RSS_MB file on a file:// volume is read with a 256 MiB
 #                   cache budget, vs budget + 150 MiB (goal under)
 #
@@ -138,8 +138,8 @@ volumes:
     mount_point: $work/v2
     read_cache_weight: 1
 EOF
-  "$PROXYFS" mount heavy --config "$work/proxyfs.yaml" >/dev/null; mounts+=("$work/v1")
-  "$PROXYFS" mount light --config "$work/proxyfs.yaml" >/dev/null; mounts+=("$work/v2")
+  # One daemon serves both (mount --all) with one 256 MiB cache split by weight.
+  "$PROXYFS" mount --all --config "$work/proxyfs.yaml" >/dev/null; mounts+=("$work/v1" "$work/v2")
   head -c 384M /dev/urandom > "$work/v1/file"; head -c 128M /dev/urandom > "$work/v2/file"
   sync -f "$work/v1/file"; sync -f "$work/v2/file"
   for r in 1 2; do drop_caches; cat "$work/v1/file" > /dev/null & cat "$work/v2/file" > /dev/null & wait; done
