@@ -12,7 +12,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
 
-.PHONY: deps build test demo demo-stop bench bench-fs bench-objectstore bench-million gc-check format format-check package package-smoke clean
+.PHONY: deps build test demo demo-stop bench bench-fs bench-reads bench-objectstore bench-million gc-check format format-check package package-smoke clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -38,11 +38,15 @@ demo-stop:
 	@bin/proxyfs unmount "$(DEMO_MNT)"
 
 ## bench: every benchmark, each printing ratios against baselines run in the same invocation
-bench: bench-fs bench-objectstore
+bench: bench-fs bench-objectstore bench-reads
 
 ## bench-fs: filesystem workloads on proxyfs and, in the same run, on tmpfs and bindfs
 bench-fs: deps build
 	@bash scripts/bench.sh
+
+## bench-reads: cold s3:// reads vs a raw 4-stream GET, warm reads vs bindfs, 3:1 cache weights, daemon RSS
+bench-reads: deps build
+	@bash scripts/bench/reads.sh
 
 ## bench-million: a 1,000,000-file file:// volume: mount time, RSS after ls -lR (not in `make bench`: it takes ~10 min)
 bench-million: deps build

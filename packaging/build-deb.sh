@@ -38,6 +38,7 @@ ln -s /usr/lib/proxyfs/proxyfs "$STAGE/sbin/mount.proxyfs"
 ln -s /usr/lib/proxyfs/proxyfs "$STAGE/sbin/mount.fuse.proxyfs"
 
 install -m 0644 systemd/proxyfs@.service "$STAGE/lib/systemd/system/proxyfs@.service"
+install -m 0644 systemd/proxyfs.service "$STAGE/lib/systemd/system/proxyfs.service"
 install -m 0644 packaging/proxyfs.yaml "$STAGE/etc/proxyfs/proxyfs.yaml"
 gzip -9n -c packaging/man/proxyfs.1 > "$STAGE/usr/share/man/man1/proxyfs.1.gz"
 gzip -9n -c packaging/man/proxyfs.yaml.5 > "$STAGE/usr/share/man/man5/proxyfs.yaml.5.gz"

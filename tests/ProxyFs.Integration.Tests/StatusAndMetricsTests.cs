@@ -108,6 +108,83 @@ public sealed partial class StatusAndMetricsTests
     }
 
     [Fact]
+    public async Task Status_and_metrics_show_live_read_cache_and_store_numbers_while_a_file_volume_is_read()
+    {
+        using var mp = new TestMountPoint();
+        string store = Directory.CreateTempSubdirectory("proxyfs-test-status-reads-").FullName;
+        try
+        {
+            string uri = "file://" + store;
+            CommandResult format = ProxyFsBinary.Run(CommandTimeout, "format", uri);
+            Assert.True(format.ExitCode == 0, format.ToString());
+            const int FileBytes = 24 << 20;
+            byte[] data = new byte[FileBytes];
+            new Random(3).NextBytes(data);
+            using (DaemonProcess writer = DaemonProcess.Start(uri, mp))
+            {
+                File.WriteAllBytes(Path.Combine(mp.Path, "data"), data);
+            }
+            Assert.False(mp.IsMounted);
+
+            // A new daemon: its read cache and the kernel's page cache are cold, so reads reach the store.
+            using DaemonProcess daemon = DaemonProcess.Start(uri, mp, "metrics=127.0.0.1:0");
+            StatusSnapshot before = Status(mp.Path);
+            Assert.Equal(0, before.Cache.BytesServed);
+            Assert.Equal(0, before.Store!.Retries);
+            string url = before.Metrics.Endpoint!;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            string metricsBefore = await http.GetStringAsync(new Uri(url));
+
+            byte[] back = new byte[1 << 20];
+            long total = 0;
+            using (var file = new FileStream(Path.Combine(mp.Path, "data"), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
+            {
+                for (int n; total < FileBytes / 2 && (n = file.Read(back)) > 0; total += n)
+                {
+                    Assert.True(data.AsSpan((int)total, n).SequenceEqual(back.AsSpan(0, n)));
+                }
+                // Mid-workload: the numbers are live, not zeros or n/a.
+                StatusSnapshot during = Status(mp.Path);
+                Assert.True(during.Cache.BytesServed >= FileBytes / 2, $"served {during.Cache.BytesServed}");
+                Assert.True(during.Cache.BytesFetched > 0);
+                Assert.True(during.Cache.ReadAheadBytesFetched > 0, "sequential reads started read-ahead");
+                Assert.True(during.Cache.ReadAheadBytesUsed > 0);
+                Assert.NotNull(during.Cache.HitRatio);
+                Assert.True(during.Cache.UsedBytes > 0);
+                Assert.True(during.Store!.Operations.Single(o => o.Operation == "get").Requests > before.Store.Operations.Single(o => o.Operation == "get").Requests);
+                Assert.True(during.Store.BytesRead >= FileBytes / 2);
+                Assert.Equal(0, during.Store.Errors);
+
+                for (int n; (n = file.Read(back)) > 0; total += n)
+                {
+                    Assert.True(data.AsSpan((int)total, n).SequenceEqual(back.AsSpan(0, n)));
+                }
+            }
+            Assert.Equal(FileBytes, total);
+            StatusSnapshot after = Status(mp.Path);
+            Assert.True(after.Cache.BytesServed >= FileBytes);
+            Assert.Equal(FileBytes, after.Cache.BytesFetched); // each byte fetched once
+            Assert.True(after.Cache.HitRatio > 0.5, $"hit ratio {after.Cache.HitRatio}: read-ahead ran ahead of the reader");
+
+            string metricsAfter = await http.GetStringAsync(new Uri(url));
+            Assert.True(Sample(metricsAfter, "proxyfs_read_cache_fetched_bytes_total") >= Sample(metricsBefore, "proxyfs_read_cache_fetched_bytes_total") + FileBytes);
+            Assert.True(Sample(metricsAfter, "proxyfs_read_ahead_used_bytes_total") > 0);
+            Assert.True(Sample(metricsAfter, "proxyfs_store_requests_total", operation: "get") > Sample(metricsBefore, "proxyfs_store_requests_total", operation: "get"));
+            Assert.Contains("proxyfs_store_retries_total{", metricsAfter, StringComparison.Ordinal);
+            Assert.Contains("proxyfs_read_cache_hit_ratio{", metricsAfter, StringComparison.Ordinal);
+
+            CommandResult human = ProxyFsBinary.Run(CommandTimeout, "status", mp.Path);
+            Assert.Matches(@"read cache  [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B, hit ratio [0-9.]+%", human.Stdout);
+            Assert.Matches(@"read-ahead used [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B fetched", human.Stdout);
+            Assert.Matches(@"store +[0-9.]+ req/s .*, 0 errors, 0 retries", human.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_metrics_endpoint_serves_prometheus_text_that_moves()
     {
         using var mp = new TestMountPoint();
@@ -157,12 +234,13 @@ public sealed partial class StatusAndMetricsTests
         Assert.Equal($"proxyfs: {mp.Path} is not mounted", r.Stderr.Trim());
     }
 
-    /// <summary>The value of a sample, by name and optionally by opcode label; 0 when absent.</summary>
-    private static double Sample(string text, string name, string? opcode = null)
+    /// <summary>The value of a sample, by name and optionally by opcode or operation label; 0 when absent.</summary>
+    private static double Sample(string text, string name, string? opcode = null, string? operation = null)
     {
         foreach (Match m in SampleLine().Matches(text))
         {
-            if (m.Groups["name"].Value == name && (opcode is null || m.Groups["labels"].Value.Contains($"opcode=\"{opcode}\"", StringComparison.Ordinal)))
+            if (m.Groups["name"].Value == name && (opcode is null || m.Groups["labels"].Value.Contains($"opcode=\"{opcode}\"", StringComparison.Ordinal))
+                && (operation is null || m.Groups["labels"].Value.Contains($"operation=\"{operation}\"", StringComparison.Ordinal)))
             {
                 return double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
             }

@@ -13,8 +13,10 @@ public sealed class SystemdTests
 {
     private static string UnitFile => Path.Combine(ProxyFsBinary.RepositoryRoot, "systemd", "proxyfs@.service");
 
-    [Fact]
-    public async Task The_template_unit_passes_systemd_analyze_verify()
+    [Theory]
+    [InlineData("proxyfs@.service")]
+    [InlineData("proxyfs.service")]
+    public async Task The_units_pass_systemd_analyze_verify(string name)
     {
         string? analyze = new[] { "/usr/bin/systemd-analyze", "/bin/systemd-analyze" }.FirstOrDefault(File.Exists);
         Assert.True(analyze is not null, "systemd-analyze is missing: run scripts/install-deps.sh (it installs systemd)");
@@ -24,8 +26,8 @@ public sealed class SystemdTests
             // The unit names the installed /usr/bin/proxyfs; verify checks the command exists, so point it at this build.
             string apphost = Path.Combine(AppContext.BaseDirectory, "proxyfs");
             Assert.True(File.Exists(apphost), apphost);
-            string unit = Path.Combine(dir, "proxyfs@.service");
-            File.WriteAllText(unit, File.ReadAllText(UnitFile).Replace("/usr/bin/proxyfs", apphost, StringComparison.Ordinal));
+            string unit = Path.Combine(dir, name);
+            File.WriteAllText(unit, File.ReadAllText(Path.Combine(ProxyFsBinary.RepositoryRoot, "systemd", name)).Replace("/usr/bin/proxyfs", apphost, StringComparison.Ordinal));
 
             var psi = new ProcessStartInfo(analyze, ["verify", "--man=no", unit])
             {
@@ -38,12 +40,21 @@ public sealed class SystemdTests
             Assert.True(p.WaitForExit(60_000), "systemd-analyze verify did not finish within 60 s");
             string output = await stdout + await stderr;
             Assert.True(p.ExitCode == 0, output);
-            Assert.DoesNotContain("proxyfs@", output, StringComparison.Ordinal);
+            Assert.DoesNotContain(name, output, StringComparison.Ordinal);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void The_all_volumes_unit_runs_mount_all_in_the_foreground_as_a_notify_service()
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(ProxyFsBinary.RepositoryRoot, "systemd", "proxyfs.service"));
+        Assert.Contains("Type=notify", lines);
+        Assert.Contains("ExecStart=/usr/bin/proxyfs mount --all --foreground", lines);
+        Assert.Contains("RestartPreventExitStatus=2 78", lines);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public sealed record ReadAheadOptions
     public long InitialWindow { get; init; } = 2 << 20;
 
     /// <summary>The largest window: the window doubles each time the reader has consumed half of what was fetched ahead.</summary>
-    public long MaxWindow { get; init; } = 16 << 20;
+    public long MaxWindow { get; init; } = 32 << 20;
 
     /// <summary>
     /// How far from where the previous read ended a read may start and still count as sequential (FUSE reader threads

@@ -18,6 +18,9 @@ public sealed class ReadCache
 {
     private readonly Lock _lock = new();
     private readonly List<ReadCacheVolume> _volumes = [];
+    private readonly Lock _pendingLock = new();
+    private readonly LinkedList<PendingPrefetch> _pending = new();
+    private long _pendingLines;
     private long _budget;
     private int _prefetchInFlight;
 
@@ -118,17 +121,112 @@ public sealed class ReadCache
         }
     }
 
-    internal bool TryStartPrefetch()
+    /// <summary>Takes up to <paramref name="lines"/> read-ahead permits (one per line being filled); returns how many it got.</summary>
+    internal int TryStartPrefetch(int lines)
     {
-        if (Interlocked.Increment(ref _prefetchInFlight) <= Options.MaxPrefetchInFlight)
+        int current = Volatile.Read(ref _prefetchInFlight);
+        while (true)
         {
-            return true;
+            int take = Math.Min(lines, Options.MaxPrefetchInFlight - current);
+            if (take <= 0)
+            {
+                return 0;
+            }
+            int seen = Interlocked.CompareExchange(ref _prefetchInFlight, current + take, current);
+            if (seen == current)
+            {
+                return take;
+            }
+            current = seen;
         }
-        Interlocked.Decrement(ref _prefetchInFlight);
-        return false;
     }
 
-    internal void EndPrefetch() => Interlocked.Decrement(ref _prefetchInFlight);
+    /// <summary>Gives back read-ahead permits and starts read-ahead that waited for them.</summary>
+    internal void EndPrefetch(int lines = 1)
+    {
+        Interlocked.Add(ref _prefetchInFlight, -lines);
+        while (Volatile.Read(ref _prefetchInFlight) < Options.MaxPrefetchInFlight)
+        {
+            PendingPrefetch next;
+            lock (_pendingLock)
+            {
+                if (_pending.First is not { } first)
+                {
+                    return;
+                }
+                next = first.Value;
+                _pending.RemoveFirst();
+                _pendingLines -= next.Count;
+            }
+            next.Volume.Prefetch(next.Segment, next.FirstLine, next.Count, next.Source, resumed: true);
+        }
+    }
+
+    /// <summary>Read-ahead lines waiting for permits.</summary>
+    public long PendingPrefetchLines
+    {
+        get
+        {
+            lock (_pendingLock)
+            {
+                return _pendingLines;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps read-ahead that found no permit until fills finish (a resumed one goes first, to keep the order of the
+    /// file). At most 4 × MaxPrefetchInFlight lines wait; beyond that the oldest are dropped (and counted).
+    /// </summary>
+    internal void Defer(ReadCacheVolume volume, ulong segment, long firstLine, int count, ICacheLineSource source, bool resumed)
+    {
+        var dropped = new List<PendingPrefetch>();
+        lock (_pendingLock)
+        {
+            var item = new PendingPrefetch(volume, segment, firstLine, count, source);
+            if (resumed)
+            {
+                _pending.AddFirst(item);
+            }
+            else
+            {
+                _pending.AddLast(item);
+            }
+            _pendingLines += count;
+            while (_pendingLines > 4L * Math.Max(1, Options.MaxPrefetchInFlight) && _pending.First is { } oldest && oldest.Value != item)
+            {
+                _pending.RemoveFirst();
+                _pendingLines -= oldest.Value.Count;
+                dropped.Add(oldest.Value);
+            }
+        }
+        foreach (PendingPrefetch p in dropped)
+        {
+            p.Volume.Metrics.RecordReadAheadDropped();
+        }
+        // Fills may have finished between the caller's attempt and the queueing: start what fits now.
+        EndPrefetch(0);
+    }
+
+    /// <summary>Forgets the read-ahead of a volume that leaves.</summary>
+    internal void DropPending(ReadCacheVolume volume)
+    {
+        lock (_pendingLock)
+        {
+            for (var node = _pending.First; node is not null;)
+            {
+                var next = node.Next;
+                if (node.Value.Volume == volume)
+                {
+                    _pendingLines -= node.Value.Count;
+                    _pending.Remove(node);
+                }
+                node = next;
+            }
+        }
+    }
+
+    private sealed record PendingPrefetch(ReadCacheVolume Volume, ulong Segment, long FirstLine, int Count, ICacheLineSource Source);
 
     private void RebalanceLocked()
     {

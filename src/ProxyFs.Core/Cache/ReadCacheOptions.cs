@@ -15,8 +15,17 @@ public sealed record ReadCacheOptions
     /// </summary>
     public double ProtectedFraction { get; init; } = 0.8;
 
-    /// <summary>Read-ahead line fills in flight at once, all volumes together; read-ahead asked beyond this is dropped (and counted).</summary>
-    public int MaxPrefetchInFlight { get; init; } = 16;
+    /// <summary>
+    /// Read-ahead lines being filled at once, all volumes together; read-ahead asked beyond this is dropped (and
+    /// counted). Their buffers are memory outside the budget: 32 lines of 1 MiB.
+    /// </summary>
+    public int MaxPrefetchInFlight { get; init; } = 32;
+
+    /// <summary>
+    /// Adjacent lines of one segment that read-ahead fetches with one ranged GET (each line is served as soon as its
+    /// bytes have arrived and passed their CRCs). 8 × 1 MiB: an object store's per-request cost spread over 8 MiB.
+    /// </summary>
+    public int PrefetchLinesPerRequest { get; init; } = 8;
 
     /// <summary>Free line buffers kept for reuse.</summary>
     public int PoolRetainLines { get; init; } = 64;
@@ -35,9 +44,9 @@ public sealed record ReadCacheOptions
         {
             throw new ArgumentException($"ProtectedFraction must be from 0 to 1, not {ProtectedFraction}");
         }
-        if (MaxPrefetchInFlight < 0 || PoolRetainLines < 0)
+        if (MaxPrefetchInFlight < 0 || PoolRetainLines < 0 || PrefetchLinesPerRequest < 1)
         {
-            throw new ArgumentException("MaxPrefetchInFlight and PoolRetainLines must not be negative");
+            throw new ArgumentException("MaxPrefetchInFlight and PoolRetainLines must not be negative, PrefetchLinesPerRequest must be at least 1");
         }
     }
 }

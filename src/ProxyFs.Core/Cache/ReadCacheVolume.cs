@@ -155,40 +155,65 @@ public sealed class ReadCacheVolume : IDisposable
     /// once (the caller never waits for it). False when nothing was started: already there, or too many read-ahead fills
     /// in flight (counted as dropped). A failed read-ahead fill is counted and leaves nothing behind.
     /// </summary>
-    public bool Prefetch(LineKey key, ICacheLineSource source)
+    public bool Prefetch(LineKey key, ICacheLineSource source) => Prefetch(key.Segment, key.Line, 1, source) > 0;
+
+    /// <summary>
+    /// Starts filling, in the background, the lines [<paramref name="firstLine"/>, <paramref name="firstLine"/> +
+    /// <paramref name="count"/>) of <paramref name="segment"/> that are not held or being filled, each run of adjacent
+    /// missing lines (up to <see cref="ReadCacheOptions.PrefetchLinesPerRequest"/>) with one
+    /// <see cref="ICacheLineSource.FillLinesAsync"/>; returns at once the number of lines started. Lines beyond
+    /// <see cref="ReadCacheOptions.MaxPrefetchInFlight"/> are dropped (and counted). A reader that needs one of these
+    /// lines waits for its fill (only that line's part of the request); a failed fill is counted and leaves nothing behind.
+    /// </summary>
+    public int Prefetch(ulong segment, long firstLine, int count, ICacheLineSource source) => Prefetch(segment, firstLine, count, source, resumed: false);
+
+    internal int Prefetch(ulong segment, long firstLine, int count, ICacheLineSource source, bool resumed)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (_disposed || _lines.ContainsKey(key))
+        ArgumentOutOfRangeException.ThrowIfNegative(firstLine);
+        int started = 0;
+        long line = firstLine;
+        long end = firstLine + count;
+        var run = new List<CacheLine>();
+        while (line < end && !_disposed)
         {
-            return false;
-        }
-        if (!_cache.TryStartPrefetch())
-        {
-            Metrics.RecordReadAheadDropped();
-            return false;
-        }
-        var line = new CacheLine(key, prefetched: true, _cache.Pool);
-        if (!_lines.TryAdd(key, line))
-        {
-            _cache.EndPrefetch();
-            return false;
-        }
-        _ = Task.Run(async () =>
-        {
-            try
+            if (_lines.ContainsKey(new LineKey(segment, line)))
             {
-                await FillAsync(line, source, prefetch: true).ConfigureAwait(false);
+                line++;
+                continue;
             }
-            catch (Exception e)
+            int permits = _cache.TryStartPrefetch((int)Math.Min(end - line, _cache.Options.PrefetchLinesPerRequest));
+            if (permits == 0)
             {
-                Metrics.RecordReadAheadError(e);
+                // Every permit is taken: the rest waits for fills to finish (never the caller).
+                _cache.Defer(this, segment, line, (int)(end - line), source, resumed);
+                break;
             }
-            finally
+            run.Clear();
+            while (run.Count < permits && line < end)
             {
-                _cache.EndPrefetch();
+                var next = new CacheLine(new LineKey(segment, line), prefetched: true, _cache.Pool);
+                if (!_lines.TryAdd(next.Key, next))
+                {
+                    break; // a reader got there first: the run ends before its line
+                }
+                run.Add(next);
+                line++;
             }
-        });
-        return true;
+            if (run.Count < permits)
+            {
+                _cache.EndPrefetch(permits - run.Count);
+            }
+            if (run.Count == 0)
+            {
+                line++;
+                continue;
+            }
+            started += run.Count;
+            CacheLine[] lines = [.. run];
+            _ = Task.Run(() => FillRunAsync(lines, source));
+        }
+        return started;
     }
 
     /// <summary>Drops every line of <paramref name="segment"/> (e.g. after the segment was deleted).</summary>
@@ -225,6 +250,7 @@ public sealed class ReadCacheVolume : IDisposable
                 EvictLocked(q);
             }
         }
+        _cache.DropPending(this);
         _cache.Unregister(this);
     }
 
@@ -300,19 +326,79 @@ public sealed class ReadCacheVolume : IDisposable
         try
         {
             length = await source.FillLineAsync(line.Key.Segment, line.Key.Line, buffer, CancellationToken.None).ConfigureAwait(false);
-            if (length < 1 || length > buffer.Length)
+        }
+        catch (Exception e)
+        {
+            Fail(line, buffer, e);
+            throw;
+        }
+        Complete(line, buffer, length, prefetch);
+    }
+
+    /// <summary>Fills a run of read-ahead lines with one request of the source; each line is served as soon as it is reported.</summary>
+    private async Task FillRunAsync(CacheLine[] lines, ICacheLineSource source)
+    {
+        byte[]?[] buffers = new byte[lines.Length][];
+        for (int i = 0; i < lines.Length; i++)
+        {
+            buffers[i] = _cache.Pool.Rent();
+        }
+        bool[] done = new bool[lines.Length];
+        try
+        {
+            await source.FillLinesAsync(lines[0].Key.Segment, lines[0].Key.Line, buffers!, (i, length) =>
             {
-                throw new InvalidOperationException($"the line source gave {length} bytes for {line.Key}, not 1 to {buffer.Length}");
+                if (done[i])
+                {
+                    throw new InvalidOperationException($"the line source reported {lines[i].Key} twice");
+                }
+                done[i] = true;
+                byte[] buffer = buffers[i]!;
+                buffers[i] = null;
+                _cache.EndPrefetch();
+                Complete(lines[i], buffer, length, prefetch: true);
+            }, CancellationToken.None).ConfigureAwait(false);
+            if (Array.IndexOf(done, false) is int missing and >= 0)
+            {
+                throw new InvalidOperationException($"the line source returned without filling {lines[missing].Key}");
             }
         }
         catch (Exception e)
         {
+            Metrics.RecordReadAheadError(e);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (!done[i])
+                {
+                    done[i] = true;
+                    _cache.EndPrefetch();
+                    Fail(lines[i], buffers[i], e);
+                }
+            }
+        }
+    }
+
+    /// <summary>A fill failed: the line leaves the map, its waiters get <paramref name="error"/>, its buffer goes back.</summary>
+    private void Fail(CacheLine line, byte[]? buffer, Exception error)
+    {
+        if (buffer is not null)
+        {
             _cache.Pool.Return(buffer);
-            _lines.TryRemove(new KeyValuePair<LineKey, CacheLine>(line.Key, line));
-            line.Filled.TrySetException(e);
-            _ = line.Filled.Task.Exception; // observed here; the readers that waited get it from the task
-            line.Release();
-            throw;
+        }
+        _lines.TryRemove(new KeyValuePair<LineKey, CacheLine>(line.Key, line));
+        line.Filled.TrySetException(error);
+        _ = line.Filled.Task.Exception; // observed here; the readers that waited get it from the task
+        line.Release();
+    }
+
+    /// <summary>A fill gave <paramref name="length"/> bytes in <paramref name="buffer"/>: the line becomes ready and enters probation.</summary>
+    private void Complete(CacheLine line, byte[] buffer, int length, bool prefetch)
+    {
+        if (length < 1 || length > buffer.Length)
+        {
+            var e = new InvalidOperationException($"the line source gave {length} bytes for {line.Key}, not 1 to {buffer.Length}");
+            Fail(line, buffer, e);
+            throw e;
         }
         if (length < buffer.Length / 2)
         {

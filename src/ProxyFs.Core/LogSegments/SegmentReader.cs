@@ -26,6 +26,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     private readonly int _expectedDataOffset;
     private readonly FooterCache _footers;
     private readonly Action<SegmentFooter> _onDurable;
+    private readonly ICacheLineSource _source;
 
     /// <summary>
     /// A reader of the segments of volume <paramref name="volumeId"/> in <paramref name="store"/>, caching through
@@ -47,6 +48,8 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         _footers = new FooterCache(_options.FooterCacheEntries);
         _onDurable = _footers.Add;
         writer?.AddDurableListener(_onDurable);
+        // With a disk tier, lines missing in memory are looked for on local disk before the store is asked.
+        _source = _options.DiskTier?.Wrap(Convert.ToHexStringLower(volumeId), cache.LineSize, this) ?? this;
     }
 
     /// <summary>The keys of the segments.</summary>
@@ -57,6 +60,9 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
 
     /// <summary>The volume's part of the read cache.</summary>
     public ReadCacheVolume Cache => _cache;
+
+    /// <summary>The local-disk tier lines are looked for in before the store, or null.</summary>
+    public DiskLineTier? DiskTier => _options.DiskTier;
 
     /// <summary>
     /// Copies <c>destination.Length</c> bytes of segment <paramref name="nonce"/> from <paramref name="offset"/> in its data
@@ -89,7 +95,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
             long line = position / lineSize;
             int within = (int)(position % lineSize);
             int n = Math.Min(lineSize - within, rest.Length);
-            int copied = _cache.Read(new LineKey(nonce, line), within, rest[..n], this);
+            int copied = _cache.Read(new LineKey(nonce, line), within, rest[..n], _source);
             if (copied < n)
             {
                 CheckRange(_footers.TryGet(nonce) ?? GetFooterAsync(nonce).GetAwaiter().GetResult(), offset, destination.Length);
@@ -193,6 +199,45 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         }
     }
 
+    /// <summary>
+    /// Read-ahead of adjacent lines: one ranged GET for all of them (the footer is known: read-ahead starts from it),
+    /// each line handed to the cache as soon as its bytes arrived and passed their CRCs. A line that fails its CRC,
+    /// and the lines after it, are read again one by one (a damaged transfer passes; a damaged object is reported).
+    /// </summary>
+    async Task ICacheLineSource.FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    {
+        ICacheLineSource self = this;
+        int next = 0;
+        if (buffers.Count > 1 && _footers.TryGet(segment) is { } footer)
+        {
+            string key = Keys.KeyOf(segment);
+            int lineSize = buffers[0].Length;
+            int[] lengths = new int[buffers.Count];
+            long total = 0;
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                lengths[i] = LineLength(footer, key, firstLine + i, lineSize);
+                total += lengths[i];
+            }
+            Metrics.RecordLineGet();
+            await using var stream = await _store.GetAsync(key, ByteRange.Of(footer.DataOffset + (firstLine * lineSize), total), cancellationToken).ConfigureAwait(false);
+            for (; next < buffers.Count; next++)
+            {
+                var line = buffers[next].AsMemory(0, lengths[next]);
+                if (await stream.ReadFullyAsync(line, cancellationToken).ConfigureAwait(false) < line.Length
+                    || FirstBadBlock(footer, (firstLine + next) * lineSize, line.Span) is not null)
+                {
+                    break;
+                }
+                filled(next, line.Length);
+            }
+        }
+        for (; next < buffers.Count; next++)
+        {
+            filled(next, await self.FillLineAsync(segment, firstLine + next, buffers[next], cancellationToken).ConfigureAwait(false));
+        }
+    }
+
     private void CheckRange(SegmentFooter footer, long offset, int length)
     {
         if (offset + length > footer.DataLength)
@@ -207,9 +252,11 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     {
         long end = Math.Min(offset + length, footer.DataLength);
         int lineSize = _cache.LineSize;
-        for (long line = offset / lineSize; line * lineSize < end; line++)
+        long first = offset / lineSize;
+        long last = (end + lineSize - 1) / lineSize;
+        if (last > first)
         {
-            _cache.Prefetch(new LineKey(footer.Nonce, line), this);
+            _cache.Prefetch(footer.Nonce, first, (int)Math.Min(last - first, int.MaxValue), _source);
         }
     }
 

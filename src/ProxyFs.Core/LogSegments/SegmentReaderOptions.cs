@@ -18,6 +18,9 @@ public sealed record SegmentReaderOptions
     /// </summary>
     public int ChecksumRetries { get; init; } = 1;
 
+    /// <summary>The daemon's local-disk tier of the read cache, shared by its volumes; null: none.</summary>
+    public Cache.DiskLineTier? DiskTier { get; init; }
+
     internal void Validate()
     {
         _ = new SegmentKeys(KeyPrefix);

@@ -64,8 +64,9 @@ public sealed class VolumeCore : IAsyncDisposable
                 TimeProvider = options.TimeProvider,
             });
         }
-        _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(descriptor.VolumeId.ToString(), 1);
-        DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data);
+        _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
+        DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data,
+            new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier });
         if (!ReadOnly && options.CheckpointInterval > TimeSpan.Zero)
         {
             _timer = options.TimeProvider.CreateTimer(_ => PeriodicCheckpoint(), null, options.CheckpointInterval, options.CheckpointInterval);

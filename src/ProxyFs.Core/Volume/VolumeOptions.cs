@@ -40,5 +40,14 @@ public sealed record VolumeOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The volume's name in the read cache (its metrics carry it); null: the volume id.</summary>
+    public string? ReadCacheName { get; init; }
+
+    /// <summary>The daemon's local-disk tier of the read cache (lines kept on disk, checked on read); null: none.</summary>
+    public Cache.DiskLineTier? ReadCacheDiskTier { get; init; }
+
+    /// <summary>The volume's weight in the read cache it shares with other volumes (its share is budget × weight / Σ weights).</summary>
+    public double ReadCacheWeight { get; init; } = 1;
+
     internal HeadHunterOptions TreeOptions(VolumeDescriptor d) => new() { PageSize = d.PageSize, CacheBudgetBytes = PageCacheBytes };
 }

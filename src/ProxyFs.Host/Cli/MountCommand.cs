@@ -44,28 +44,28 @@ public static class MountCommand
         var volume = new Option<string?>("--volume") { Description = "Mount the volume of this name from the configuration file" };
         var foreground = new Option<bool>("--foreground", "-f") { Description = "Serve in the foreground until unmounted (for systemd and debugging)" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the mount to answer", DefaultValueFactory = _ => 60 };
+        var all = new Option<bool>("--all") { Description = "Mount every volume of the configuration file at its mount_point, all served by one daemon sharing one read cache" };
         var command = new Command("mount", "Mount a volume and serve it (returns once the mount answers; the daemon runs detached)")
         {
-            source, mountPoint, options, config, volume, foreground, timeout,
+            source, mountPoint, options, config, volume, foreground, timeout, all,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(all))
+            {
+                if (parse.GetValue(source) is not null || parse.GetValue(volume) is not null)
+                {
+                    Console.Error.WriteLine("proxyfs: mount --all takes no source, mount point or --volume: it mounts every configured volume at its mount_point");
+                    return ExitCodes.Usage;
+                }
+                return MountAll(parse.GetValue(config), parse.GetValue(options) ?? [], parse.GetValue(foreground) || Detached,
+                    TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))));
+            }
             var invocation = new MountInvocation(parse.GetValue(source), parse.GetValue(mountPoint), parse.GetValue(volume),
                 parse.GetValue(config), parse.GetValue(options) ?? []);
-            ResolvedMount resolved;
-            try
+            if (Resolve(() => MountResolver.Resolve(invocation, ConfigLoader.EnvironmentVariables()), out ResolvedMount resolved) is int mistake)
             {
-                resolved = MountResolver.Resolve(invocation, ConfigLoader.EnvironmentVariables());
-            }
-            catch (Exception e) when (e is MountOptionException or MountUsageException)
-            {
-                Console.Error.WriteLine("proxyfs: " + e.Message);
-                return ExitCodes.Usage;
-            }
-            catch (ConfigException e)
-            {
-                Console.Error.WriteLine("proxyfs: " + e.Message);
-                return ExitCodes.Config;
+                return mistake;
             }
             if (parse.GetValue(foreground) || Detached)
             {
@@ -76,36 +76,85 @@ public static class MountCommand
         return command;
     }
 
+    private static int MountAll(string? configFile, IReadOnlyList<string> optionLists, bool serve, TimeSpan timeout)
+    {
+        if (Resolve(() => MountResolver.ResolveAll(configFile, optionLists, ConfigLoader.EnvironmentVariables()), out var all) is int mistake)
+        {
+            return mistake;
+        }
+        var (mounts, cache) = all;
+        MountRequest first = mounts[0].Request;
+        if (serve)
+        {
+            return Serve(first.Settings, "--all", string.Join(", ", mounts.Select(m => m.Request.MountPoint)),
+                (log, notify) => new MountDaemon([.. mounts.Select(m => m.Request)], cache, log, notify));
+        }
+        var args = new List<string> { "mount", "--all" };
+        if (mounts[0].Config.SourceFile is { } file)
+        {
+            args.Add("--config");
+            args.Add(file);
+        }
+        AddOptions(args, optionLists);
+        string log = first.Options.LogFile ?? Path.Combine(RunPaths.LogDirectory, "all.log");
+        string[] mountPoints = [.. mounts.Select(m => RunPaths.NormalizeMountPoint(m.Request.MountPoint))];
+        return StartDaemon(args, log, mountPoints, timeout,
+            pid => $"proxyfs: mounted {string.Join(", ", mounts.Select(m => $"'{m.Volume!.Name}' at {RunPaths.NormalizeMountPoint(m.Request.MountPoint)}"))} (daemon pid {pid}, log {log}); unmount each with: proxyfs unmount MOUNTPOINT");
+    }
+
+    /// <summary>Resolves a command line: null when it worked, else the exit code of the mistake, said in one line.</summary>
+    private static int? Resolve<T>(Func<T> resolve, out T result)
+    {
+        result = default!;
+        try
+        {
+            result = resolve();
+            return null;
+        }
+        catch (Exception e) when (e is MountOptionException or MountUsageException)
+        {
+            Console.Error.WriteLine("proxyfs: " + e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine("proxyfs: " + e.Message);
+            return ExitCodes.Config;
+        }
+    }
+
     /// <summary>True in a daemon that <see cref="DetachIfAsked"/> detached.</summary>
     private static bool Detached { get; set; }
 
-    private static int Serve(MountRequest request)
+    private static int Serve(MountRequest request) =>
+        Serve(request.Settings, request.Uri, request.MountPoint, (log, notify) => new MountDaemon(request, log, notify));
+
+    private static int Serve(MountSettings settings, string uri, string mountPoint, Func<ILogger, SdNotify, MountDaemon> daemon)
     {
-        using var loggerFactory = Logging.Create(request.Settings.LogLevel);
+        using var loggerFactory = Logging.Create(settings.LogLevel);
         using var notify = SdNotify.FromEnvironment();
         ILogger log = loggerFactory.CreateLogger("proxyfs");
-        if (request.Settings.ConfigFile is not null)
+        if (settings.ConfigFile is not null)
         {
-            log.LogInformation("configuration {File}{Volume}", request.Settings.ConfigFile,
-                request.Settings.VolumeName is null ? "" : ", volume " + request.Settings.VolumeName);
+            log.LogInformation("configuration {File}{Volume}", settings.ConfigFile,
+                settings.VolumeName is null ? "" : ", volume " + settings.VolumeName);
         }
-        if (request.Settings.CredentialsFile is not null)
+        if (settings.CredentialsFile is not null)
         {
             try
             {
-                IReadOnlyList<string> names = CredentialsFile.Apply(request.Settings.CredentialsFile);
+                IReadOnlyList<string> names = CredentialsFile.Apply(settings.CredentialsFile);
                 // Only the names of the variables: their values are never logged.
-                log.LogInformation("credentials from {File} ({Variables})", request.Settings.CredentialsFile, string.Join(", ", names));
+                log.LogInformation("credentials from {File} ({Variables})", settings.CredentialsFile, string.Join(", ", names));
             }
             catch (ConfigException e)
             {
-                log.LogError("cannot mount {Uri} at {MountPoint}: {Reason}", request.Uri, request.MountPoint, e.Message);
+                log.LogError("cannot mount {Uri} at {MountPoint}: {Reason}", uri, mountPoint, e.Message);
                 notify.Failed(e.Message, Errno.EACCES);
                 return ExitCodes.Config;
             }
         }
-        var daemon = new MountDaemon(request, log, notify);
-        return daemon.Run();
+        return daemon(log, notify).Run();
     }
 
     /// <summary>
@@ -195,6 +244,44 @@ public static class MountCommand
         MountRequest request = resolved.Request;
         string mountPoint = RunPaths.NormalizeMountPoint(request.MountPoint);
         string log = request.Options.LogFile ?? RunPaths.DefaultLogFile(mountPoint);
+        // The daemon resolves the same command line against the same configuration file and environment.
+        var args = new List<string> { "mount" };
+        if (resolved.Volume is not null)
+        {
+            args.Add("--volume");
+            args.Add(resolved.Volume.Name);
+        }
+        else
+        {
+            args.Add(request.Uri);
+        }
+        args.Add(mountPoint);
+        if (resolved.Config.SourceFile is not null)
+        {
+            args.Add("--config");
+            args.Add(resolved.Config.SourceFile);
+        }
+        AddOptions(args, resolved.Invocation.OptionLists);
+        string what = resolved.Volume is null ? request.Uri : $"volume '{resolved.Volume.Name}' ({request.Uri})";
+        return StartDaemon(args, log, [mountPoint], timeout,
+            pid => $"proxyfs: mounted {what} at {mountPoint} (daemon pid {pid}, log {log}); unmount with: proxyfs unmount {mountPoint}");
+    }
+
+    /// <summary>The command line's -o options for the daemon; config= is left out: --config names the same file by its full path (a relative one would disagree).</summary>
+    private static void AddOptions(List<string> args, IReadOnlyList<string> optionLists)
+    {
+        string commandLineOptions = string.Join(',', MountOptions.Parse(optionLists).Raw
+            .Where(o => !o.StartsWith("config=", StringComparison.Ordinal)));
+        if (commandLineOptions.Length > 0)
+        {
+            args.Add("-o");
+            args.Add(commandLineOptions);
+        }
+    }
+
+    /// <summary>Starts the daemon detached with <paramref name="args"/> and waits for its READY=1 and every mount point to answer.</summary>
+    private static int StartDaemon(List<string> args, string log, IReadOnlyList<string> mountPoints, TimeSpan timeout, Func<int, string> mounted)
+    {
         using var listener = new NotifyListener();
         var psi = new ProcessStartInfo { UseShellExecute = false };
         string self = Environment.ProcessPath ?? "proxyfs";
@@ -204,30 +291,9 @@ public static class MountCommand
             // Run as `dotnet proxyfs.dll`: the child needs the assembly too.
             psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
         }
-        // The daemon resolves the same command line against the same configuration file and environment.
-        psi.ArgumentList.Add("mount");
-        if (resolved.Volume is not null)
+        foreach (string arg in args)
         {
-            psi.ArgumentList.Add("--volume");
-            psi.ArgumentList.Add(resolved.Volume.Name);
-        }
-        else
-        {
-            psi.ArgumentList.Add(request.Uri);
-        }
-        psi.ArgumentList.Add(mountPoint);
-        if (resolved.Config.SourceFile is not null)
-        {
-            psi.ArgumentList.Add("--config");
-            psi.ArgumentList.Add(resolved.Config.SourceFile);
-        }
-        // config= is left out: --config above names the same file by its full path (a relative one would disagree).
-        string commandLineOptions = string.Join(',', MountOptions.Parse(resolved.Invocation.OptionLists).Raw
-            .Where(o => !o.StartsWith("config=", StringComparison.Ordinal)));
-        if (commandLineOptions.Length > 0)
-        {
-            psi.ArgumentList.Add("-o");
-            psi.ArgumentList.Add(commandLineOptions);
+            psi.ArgumentList.Add(arg);
         }
         psi.Environment[DetachedLogVariable] = log;
         psi.Environment[SdNotify.SocketVariable] = listener.SocketName;
@@ -247,13 +313,24 @@ public static class MountCommand
                 }
                 if (message.GetValueOrDefault("READY") == "1")
                 {
-                    if (!Answers(mountPoint, TimeSpan.FromSeconds(10), out string why))
+                    foreach (string mountPoint in mountPoints)
                     {
-                        Console.Error.WriteLine($"proxyfs: the daemon (pid {child.Id}) reported ready but {mountPoint} does not answer: {why}; see {log}");
+                        if (MountTable.Find(mountPoint) is null && mountPoints.Count > 1)
+                        {
+                            continue; // --all: a volume that could not be mounted is named in the daemon's status line
+                        }
+                        if (!Answers(mountPoint, TimeSpan.FromSeconds(10), out string why))
+                        {
+                            Console.Error.WriteLine($"proxyfs: the daemon (pid {child.Id}) reported ready but {mountPoint} does not answer: {why}; see {log}");
+                            return ExitCodes.MountFailed;
+                        }
+                    }
+                    Console.WriteLine(mounted(child.Id));
+                    if (message.GetValueOrDefault("STATUS") is { } status && status.Contains("not mounted:", StringComparison.Ordinal))
+                    {
+                        Console.Error.WriteLine("proxyfs: " + status[(status.IndexOf("not mounted:", StringComparison.Ordinal))..]);
                         return ExitCodes.MountFailed;
                     }
-                    string what = resolved.Volume is null ? request.Uri : $"volume '{resolved.Volume.Name}' ({request.Uri})";
-                    Console.WriteLine($"proxyfs: mounted {what} at {mountPoint} (daemon pid {child.Id}, log {log}); unmount with: proxyfs unmount {mountPoint}");
                     return ExitCodes.Ok;
                 }
             }

@@ -144,8 +144,17 @@ public static class StatusCommand
         }
         CacheSection c = s.Cache;
         Line("read cache", c.UsedBytes is long used
-            ? string.Create(CultureInfo.InvariantCulture, $"{ByteSize.Format(used)} of {ByteSize.Format(c.BudgetBytes)}, hit ratio {(c.HitRatio ?? 0) * 100:0.0}% ({c.Hits} hits, {c.Misses} misses)")
+            ? string.Create(CultureInfo.InvariantCulture, $"{ByteSize.Format(used)} of {ByteSize.Format(c.ShareBytes ?? c.BudgetBytes)}{(c.ShareBytes is long share && share != c.BudgetBytes ? $" (weight {c.Weight:0.##} of a {ByteSize.Format(c.BudgetBytes)} budget)" : "")}, hit ratio {(c.HitRatio ?? 0) * 100:0.0}% ({c.Hits} hits, {c.JoinedFills ?? 0} joined fills, {c.Misses} misses)")
             : $"budget {ByteSize.Format(c.BudgetBytes)} (n/a: this volume reports no cache)");
+        if (c.BytesServed is long served && c.BytesFetched is long fetched)
+        {
+            Line("", $"served {ByteSize.Format(served)}, fetched {ByteSize.Format(fetched)}; read-ahead used {ByteSize.Format(c.ReadAheadBytesUsed ?? 0)} of {ByteSize.Format(c.ReadAheadBytesFetched ?? 0)} fetched, {ByteSize.Format(c.ReadAheadBytesWasted ?? 0)} wasted");
+        }
+        if (c.Disk is { } disk)
+        {
+            Line("disk cache", string.Create(CultureInfo.InvariantCulture,
+                $"{ByteSize.Format(disk.Bytes)} of {ByteSize.Format(disk.MaxBytes)} in {disk.Files} lines; {disk.Hits} hits, {disk.Misses} misses, {disk.Corrupt} corrupt refetched, {disk.Errors} errors"));
+        }
         if (s.Store is { } st)
         {
             var rates = st.Operations.Where(o => o.RequestsPerSecond > 0 || o.Requests > 0)

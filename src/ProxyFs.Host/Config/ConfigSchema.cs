@@ -28,6 +28,10 @@ public static class ConfigSchema
             (b, v) => b.ReadCacheSize = ParseSize(v, 0)),
         new("read_cache.line_size", "1MiB", "a power of two from 4KiB to 64MiB",
             (b, v) => b.ReadCacheLineSize = ParseLineSize(v)),
+        new("read_cache.disk_path", "(off)", "an absolute path, or off",
+            (b, v) => b.ReadCacheDiskPath = v == "off" ? null : ParsePath(v)),
+        new("read_cache.disk_size", "10GiB", "a size such as 20GiB",
+            (b, v) => b.ReadCacheDiskSize = ParseSize(v, 0)),
         new("metrics.listen", "(off)", "an address:port such as 127.0.0.1:9477, or off",
             (b, v) => b.MetricsListen = ParseListen(v)),
         new("metrics.allow_remote", "false", "true or false",
@@ -225,6 +229,8 @@ public sealed class ConfigBuilder
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
     public long ReadCacheSize { get; set; } = 1L << 30;
     public int ReadCacheLineSize { get; set; } = 1 << 20;
+    public string? ReadCacheDiskPath { get; set; }
+    public long ReadCacheDiskSize { get; set; } = 10L << 30;
     public ListenAddress? MetricsListen { get; set; }
     public string MetricsListenWhere { get; set; } = "";
     public bool MetricsAllowRemote { get; set; }

@@ -42,15 +42,7 @@ public static class MountResolver
         {
             throw new MountUsageException($"--config {invocation.ConfigFile} and -o config={commandLine.ConfigFile} disagree; give one");
         }
-        string? configPath = invocation.ConfigFile ?? commandLine.ConfigFile ?? NonEmpty(environment.GetValueOrDefault(ProxyFsConfig.PathVariable));
-        if (configPath is null && File.Exists(defaultConfigPath))
-        {
-            configPath = defaultConfigPath;
-        }
-        if (configPath is not null)
-        {
-            configPath = Path.GetFullPath(configPath);
-        }
+        string? configPath = ConfigPath(invocation.ConfigFile ?? commandLine.ConfigFile, environment, defaultConfigPath);
         ProxyFsConfig config = ConfigLoader.Load(configPath, environment);
 
         string? volumeName = invocation.Volume;
@@ -121,12 +113,64 @@ public static class MountResolver
             LogLevel = options.Debug ? LogLevel.Debug : config.LogLevel,
             ReadCache = new ProxyFs.Core.Cache.ReadCacheOptions { BudgetBytes = share, LineSize = config.ReadCache.LineSize },
             ReadCacheWeight = weight,
+            ReadCacheDisk = config.ReadCache.DiskTier,
             Metrics = metrics,
             CredentialsFile = credentials,
             Gc = config.Gc,
         };
         var request = new MountRequest(uri, mountPoint, options) { Settings = settings };
         return new ResolvedMount(request, invocation, config, volume);
+    }
+
+    /// <summary>
+    /// `proxyfs mount --all`: every volume of the configuration at its mount_point, each resolved as `proxyfs mount
+    /// --volume NAME` would be with the same -o lists, and the read cache they share: read_cache.size (or -o
+    /// cache_size=, which then sets the whole budget), split by the volumes' weights. One process has one set of AWS
+    /// credentials: volumes naming different credentials files are refused.
+    /// </summary>
+    public static (IReadOnlyList<ResolvedMount> Mounts, ProxyFs.Core.Cache.ReadCacheOptions Cache) ResolveAll(
+        string? configFile, IReadOnlyList<string> optionLists, IReadOnlyDictionary<string, string> environment, string? defaultConfigPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(optionLists);
+        defaultConfigPath ??= ProxyFsConfig.DefaultPath;
+        MountOptions commandLine = MountOptions.Parse(optionLists);
+        if (configFile is not null && commandLine.ConfigFile is not null && configFile != commandLine.ConfigFile)
+        {
+            throw new MountUsageException($"--config {configFile} and -o config={commandLine.ConfigFile} disagree; give one");
+        }
+        string? configPath = ConfigPath(configFile ?? commandLine.ConfigFile, environment, defaultConfigPath);
+        ProxyFsConfig config = ConfigLoader.Load(configPath, environment);
+        if (config.Volumes.Count == 0)
+        {
+            throw new ConfigException(config.SourceFile is null
+                ? $"mount --all: there is no configuration file ({defaultConfigPath} does not exist; name one with --config)"
+                : $"mount --all: {config.SourceFile} lists no volumes");
+        }
+        var mounts = config.Volumes
+            .Select(v => Resolve(new MountInvocation(null, null, v.Name, configPath, optionLists), environment, defaultConfigPath))
+            .ToList();
+        var credentials = mounts.Select(m => m.Request.Settings.CredentialsFile).Distinct().ToList();
+        if (credentials.Count > 1)
+        {
+            throw new ConfigException($"mount --all: one daemon has one set of credentials, but the volumes name {string.Join(" and ", credentials.Select(c => c ?? "none"))}; serve those volumes with proxyfs mount --volume NAME");
+        }
+        var mountPoints = mounts.GroupBy(m => Path.GetFullPath(m.Request.MountPoint)).FirstOrDefault(g => g.Count() > 1);
+        if (mountPoints is not null)
+        {
+            throw new ConfigException($"mount --all: volumes {string.Join(" and ", mountPoints.Select(m => m.Volume!.Name))} have the same mount_point {mountPoints.Key}");
+        }
+        var cache = new ProxyFs.Core.Cache.ReadCacheOptions { BudgetBytes = commandLine.CacheSize ?? config.ReadCache.Size, LineSize = config.ReadCache.LineSize };
+        return (mounts, cache);
+    }
+
+    private static string? ConfigPath(string? given, IReadOnlyDictionary<string, string> environment, string defaultConfigPath)
+    {
+        string? configPath = given ?? NonEmpty(environment.GetValueOrDefault(ProxyFsConfig.PathVariable));
+        if (configPath is null && File.Exists(defaultConfigPath))
+        {
+            configPath = defaultConfigPath;
+        }
+        return configPath is null ? null : Path.GetFullPath(configPath);
     }
 
     private static ConfigException NoSuchVolume(string name, ProxyFsConfig config, bool explicitVolume)

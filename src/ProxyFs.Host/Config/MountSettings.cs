@@ -24,6 +24,9 @@ public sealed record MountSettings
     /// <summary>The read cache of this daemon: BudgetBytes is this volume's share of read_cache.size (or cache_size=).</summary>
     public ReadCacheOptions ReadCache { get; init; } = new();
 
+    /// <summary>The local-disk tier of the read cache (read_cache.disk_path, .disk_size); null: none.</summary>
+    public DiskLineTierOptions? ReadCacheDisk { get; init; }
+
     /// <summary>The volume's read_cache_weight.</summary>
     public double ReadCacheWeight { get; init; } = 1;
 

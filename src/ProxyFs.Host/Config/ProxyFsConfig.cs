@@ -51,6 +51,15 @@ public sealed record ReadCacheConfig
 
     /// <summary>read_cache.line_size: bytes per cache line, fetched by one ranged GET.</summary>
     public int LineSize { get; init; } = 1 << 20;
+
+    /// <summary>read_cache.disk_path: the directory of the local-disk tier of the read cache; null: no disk tier.</summary>
+    public string? DiskPath { get; init; }
+
+    /// <summary>read_cache.disk_size: bytes of line files the disk tier keeps at most.</summary>
+    public long DiskSize { get; init; } = 10L << 30;
+
+    /// <summary>The disk tier's settings, or null when there is none.</summary>
+    public ProxyFs.Core.Cache.DiskLineTierOptions? DiskTier => DiskPath is null ? null : new() { Directory = DiskPath, MaxBytes = DiskSize };
 }
 
 /// <summary>The gc section: background space reclamation (Core/Volume/Maintenance).</summary>

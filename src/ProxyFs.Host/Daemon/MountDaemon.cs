@@ -1,116 +1,127 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using ProxyFs.Core.FileSystem;
+using ProxyFs.Core.Cache;
 using ProxyFs.Fuse;
 using ProxyFs.Host.Cli;
-using ProxyFs.Host.Fuse;
 using ProxyFs.Host.Lifecycle;
-using ProxyFs.Host.Metrics;
 
 namespace ProxyFs.Host.Daemon;
 
 /// <summary>
-/// Serves one volume at one mount point until it is unmounted: opens the volume, mounts it, answers the control
-/// socket, tells systemd (or the `proxyfs mount` that started it) when it is ready, and on SIGTERM/SIGINT or an
-/// "unmount" request flushes, unmounts and exits. An unmount from outside (umount, fusermount3 -u) ends it too.
+/// Serves one volume at one mount point (`proxyfs mount`), or every volume of a configuration at its mount point in one
+/// process (`proxyfs mount --all`), until they are unmounted: opens each volume, mounts it, answers its control socket,
+/// tells systemd (or the `proxyfs mount` that started it) when it is ready, and on SIGTERM/SIGINT flushes, unmounts and
+/// exits. Each mount ends on its own when it is unmounted from outside (umount, fusermount3 -u) or over its control
+/// socket (`proxyfs unmount`); the others go on serving, and the volumes share one read cache whose shares rebalance
+/// (budget × weight / Σ weights of the volumes still mounted) when one leaves. The daemon exits with its last mount.
 /// </summary>
 public sealed class MountDaemon
 {
-    /// <summary>How long a stopping daemon keeps serving a lazily detached mount whose files are still open.</summary>
-    private static readonly TimeSpan BusyGrace = TimeSpan.FromSeconds(10);
-
-    /// <summary>How long the first stat of the new mount may take before the mount counts as failed.</summary>
-    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly MountRequest _request;
+    private readonly IReadOnlyList<MountRequest> _requests;
+    private readonly ReadCacheOptions _cacheOptions;
     private readonly ILogger _log;
     private readonly SdNotify _notify;
-    private readonly ManualResetEventSlim _stop = new();
-    private string _stopReason = "";
-    private FuseSession? _session;
-    private OpenedVolume? _volume;
-    private VolumeGc? _gc;
-    private string _mountPoint = "";
-    private readonly DaemonTelemetry _telemetry;
+    private readonly ManualResetEventSlim _wake = new();
+    private readonly List<ServedMount> _serving = [];
+    private volatile string? _signal;
 
+    /// <summary>A daemon of one mount: its read cache is the request's (whose budget is the volume's share already).</summary>
     public MountDaemon(MountRequest request, ILogger log, SdNotify notify)
+        : this([request], request.Settings.ReadCache, log, notify)
     {
-        _request = request;
+    }
+
+    /// <summary>A daemon of several mounts sharing one read cache of <paramref name="cache"/> (the whole budget).</summary>
+    public MountDaemon(IReadOnlyList<MountRequest> requests, ReadCacheOptions cache, ILogger log, SdNotify notify)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentOutOfRangeException.ThrowIfZero(requests.Count);
+        _requests = requests;
+        _cacheOptions = cache;
         _log = log;
         _notify = notify;
-        _telemetry = new DaemonTelemetry(request, log, notify);
     }
 
-    /// <summary>Runs to the end of the mount; returns the process exit code.</summary>
+    /// <summary>Runs to the end of the last mount; returns the process exit code.</summary>
     public int Run()
     {
-        _mountPoint = RunPaths.NormalizeMountPoint(_request.MountPoint);
+        bool several = _requests.Count > 1;
+        var cache = new ReadCache(_cacheOptions);
+        DiskLineTier? disk;
         try
         {
-            _volume = VolumeFactory.Open(_request.Uri, _request.Options.ReadOnly, _log);
+            disk = _requests[0].Settings.ReadCacheDisk is { } diskOptions ? new DiskLineTier(diskOptions) : null;
         }
-        catch (VolumeUriException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Fail(e.Message, Errno.EINVAL, ExitCodes.Usage);
+            string reason = $"read_cache.disk_path {_requests[0].Settings.ReadCacheDisk!.Directory}: {e.Message}";
+            _log.LogError("cannot mount: {Reason}", reason);
+            _notify.Failed(reason, Core.FileSystem.Errno.EACCES);
+            return ExitCodes.Config;
+        }
+        // With several mounts, each mount's STATUS= line would overwrite the others': the daemon says one of its own.
+        using var quiet = SdNotify.Disabled();
+        MountFailure? firstFailure = null;
+        var failed = new List<string>();
+        foreach (MountRequest request in _requests)
+        {
+            var mount = new ServedMount(request, cache, disk, _log, several ? quiet : _notify, _wake.Set, sharedDaemon: several);
+            if (mount.Start() is { } failure)
+            {
+                firstFailure ??= failure;
+                failed.Add($"{mount.Name}: {failure.Reason}");
+                continue;
+            }
+            _serving.Add(mount);
+        }
+        if (_serving.Count == 0)
+        {
+            string reason = several ? "no volume could be mounted: " + string.Join("; ", failed) : firstFailure!.Reason;
+            _notify.Failed(reason, firstFailure!.Errno);
+            return firstFailure.ExitCode;
         }
 
-        using (_volume)
+        using (RegisterSignals())
+        using (StartWatchdog())
         {
-            var adapter = new FileSystemFuseAdapter(
-                _volume.FileSystem,
-                new FuseCacheTimeouts(_request.Options.EntryTimeout, _request.Options.AttrTimeout, _request.Options.NegativeTimeout));
-            try
-            {
-                _session = FuseSession.Mount(_mountPoint, adapter, FuseOptions(_request.Options, _volume.FsName));
-            }
-            catch (FuseMountException e)
-            {
-                return Fail(e.Message, e.Errno, ExitCodes.MountFailed);
-            }
-
-            using (_session)
-            {
-                ControlServer control;
-                try
-                {
-                    control = ControlServer.Start(RunPaths.ControlSocket(_mountPoint), HandleControl);
-                }
-                catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
-                {
-                    _session.Unmount(lazy: true);
-                    return Fail(e.Message, Errno.EBUSY, ExitCodes.MountFailed);
-                }
-                _gc = _volume.Volume is { } served ? new VolumeGc(served, _request.Settings.Gc, _log) : null;
-                using (control)
-                using (_gc)
-                using (_telemetry.Start(_mountPoint, _volume, _session))
-                using (RegisterSignals())
-                using (StartWatchdog())
-                {
-                    // READY=1 only once the mount answers a stat, as `proxyfs mount` and systemd's Type=notify expect.
-                    if (!MountCommand.Answers(_mountPoint, AnswerTimeout, out string why))
-                    {
-                        _session.Unmount(lazy: true);
-                        return Fail($"{_mountPoint} is mounted but does not answer: {why}", Errno.EIO, ExitCodes.MountFailed);
-                    }
-                    _log.LogInformation("serving {Volume} at {MountPoint} (pid {Pid}, control {Socket})",
-                        _volume.Description, _mountPoint, Environment.ProcessId, control.Path);
-                    _notify.Ready($"Serving {_volume.Description} at {_mountPoint}");
-                    Serve();
-                }
-            }
-            Flush("final");
+            _notify.Ready(several
+                ? $"Serving {_serving.Count} volumes: {string.Join(", ", _serving.Select(m => $"{m.Name} at {m.MountPoint}"))}{(failed.Count > 0 ? "; not mounted: " + string.Join("; ", failed) : "")}"
+                : $"Serving {_serving[0].Description} at {_serving[0].MountPoint}");
+            Serve(several);
         }
-        _log.LogInformation("stopped: {Reason}", _stopReason);
-        return ExitCodes.Ok;
+        _wake.Dispose();
+        return failed.Count > 0 ? ExitCodes.MountFailed : ExitCodes.Ok;
     }
 
-    private int Fail(string reason, int errno, int exitCode)
+    private void Serve(bool several)
     {
-        _log.LogError("cannot mount {Uri} at {MountPoint}: {Reason}", _request.Uri, _request.MountPoint, reason);
-        _notify.Failed(reason, errno);
-        return exitCode;
+        while (_serving.Count > 0)
+        {
+            _wake.Wait(250);
+            _wake.Reset();
+            if (_signal is { } signal)
+            {
+                _notify.Stopping("Stopping: " + signal);
+                foreach (ServedMount m in _serving)
+                {
+                    m.Stop(signal);
+                }
+                _serving.Clear();
+                break;
+            }
+            foreach (ServedMount m in _serving.Where(m => m.IsDone).ToArray())
+            {
+                m.Finish();
+                _serving.Remove(m);
+                if (several && _serving.Count > 0)
+                {
+                    _log.LogInformation("{MountPoint} left ({Reason}); still serving {Mounts}", m.MountPoint, m.StopReason,
+                        string.Join(", ", _serving.Select(s => s.MountPoint)));
+                    _notify.Status($"Serving {_serving.Count} volumes: {string.Join(", ", _serving.Select(s => $"{s.Name} at {s.MountPoint}"))}");
+                }
+            }
+        }
     }
 
     internal static FuseMountOptions FuseOptions(Cli.MountOptions o, string fsName) => new()
@@ -131,100 +142,14 @@ public sealed class MountDaemon
         DebugLog = o.Debug ? Console.Error.WriteLine : null,
     };
 
-    private void Serve()
-    {
-        FuseSession session = _session!;
-        while (!session.Completion.IsCompleted)
-        {
-            if (_stop.Wait(250))
-            {
-                break;
-            }
-        }
-        if (session.Completion.IsCompleted)
-        {
-            _stopReason = _stopReason.Length > 0 ? _stopReason : session.Completion.IsFaulted
-                ? "the FUSE session failed: " + session.Completion.Exception!.GetBaseException().Message
-                : "unmounted";
-            return;
-        }
-
-        // Stopping on a signal: flush, then unmount; if files are still open, detach lazily and keep serving them
-        // for a grace period so that nothing in flight is cut off.
-        _notify.Stopping("Stopping: " + _stopReason);
-        Flush("stop");
-        if (!TryUnmount(lazyWhenBusy: true, out string error))
-        {
-            _log.LogWarning("unmount failed: {Error}", error);
-        }
-        if (!session.Completion.Wait(BusyGrace))
-        {
-            _log.LogWarning("files are still open {Grace} after a lazy unmount; stopping anyway", BusyGrace);
-        }
-    }
-
-    private bool TryUnmount(bool lazyWhenBusy, out string error)
-    {
-        error = "";
-        try
-        {
-            _session!.Unmount(lazy: false);
-            return true;
-        }
-        catch (FuseMountException e) when (lazyWhenBusy)
-        {
-            _log.LogWarning("{Error}; detaching lazily", e.Message);
-            _session!.Unmount(lazy: true);
-            return true;
-        }
-        catch (FuseMountException e)
-        {
-            error = e.Message;
-            return false;
-        }
-    }
-
-    private void Flush(string why)
-    {
-        int r = _volume!.FileSystem.SyncFs(Caller.Root);
-        if (r != 0)
-        {
-            _log.LogError("flush ({Why}) failed: {Errno}", why, Errno.Name(r));
-        }
-    }
-
-    private string HandleControl(string request)
-    {
-        switch (request)
-        {
-            case "status":
-                return _telemetry.StatusJson();
-            case "gc" or "gc dry-run":
-                return _gc?.Run(dryRun: request != "gc") ?? "error this mount is not a volume (memory://): nothing to reclaim";
-            case "unmount":
-                _log.LogInformation("unmount requested");
-                Flush("unmount");
-                _stopReason = "unmounted on request";
-                if (!TryUnmount(lazyWhenBusy: false, out string error))
-                {
-                    _stopReason = "";
-                    return "error " + error;
-                }
-                _stop.Set();
-                return "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-            default:
-                return "error unknown request '" + request + "'";
-        }
-    }
-
     private IDisposable RegisterSignals()
     {
         void OnSignal(PosixSignalContext c)
         {
             c.Cancel = true;
-            _stopReason = "signal " + c.Signal;
+            _signal = "signal " + c.Signal;
             _log.LogInformation("received {Signal}: flushing and unmounting", c.Signal);
-            _stop.Set();
+            _wake.Set();
         }
         return new Disposables(
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
@@ -245,7 +170,7 @@ public sealed class MountDaemon
         var period = TimeSpan.FromMicroseconds(us / 2);
         return new Timer(_ =>
         {
-            if (_session is { Completion.IsCompleted: false })
+            if (_serving.ToArray().Any(m => m.IsAlive))
             {
                 _notify.Watchdog();
             }

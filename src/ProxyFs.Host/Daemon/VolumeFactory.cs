@@ -1,11 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ProxyFs.Core.Cache;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Core.FileSystem.Memory;
 using ProxyFs.Core.FileSystem.Posix;
 using ProxyFs.Core.Volume;
 using ProxyFs.Core.Volume.Inodes;
+using ProxyFs.Host.Metrics;
 using ProxyFs.ObjectStore;
+using ProxyFs.ObjectStore.Decorators;
 
 namespace ProxyFs.Host.Daemon;
 
@@ -15,6 +18,9 @@ public sealed record OpenedVolume(IFileSystem FileSystem, string Description, st
     /// <summary>A volume's checkpoints, store and cache, when the filesystem is one (null for memory://).</summary>
     public VolumeFileSystem? Volume => FileSystem as VolumeFileSystem;
 
+    /// <summary>What the volume reports to status and metrics (null: the daemon finds what it can).</summary>
+    public IVolumeStatusSource? Status { get; init; }
+
     /// <summary>Releases the filesystem; a volume checkpoints first and records a clean unmount.</summary>
     public void Dispose() => (FileSystem as IDisposable)?.Dispose();
 }
@@ -22,17 +28,40 @@ public sealed record OpenedVolume(IFileSystem FileSystem, string Description, st
 /// <summary>A URI that names no volume this build can open, or a volume that cannot be opened (one line, actionable).</summary>
 public sealed class VolumeUriException(string message) : Exception(message);
 
+/// <summary>How <see cref="VolumeFactory.Open(string, VolumeOpenOptions, ILogger)"/> serves a volume.</summary>
+public sealed record VolumeOpenOptions
+{
+    /// <summary>Serve it read-only.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>The daemon's read cache, shared by its volumes; null: the volume makes its own with the defaults.</summary>
+    public ReadCache? Cache { get; init; }
+
+    /// <summary>The volume's name in the read cache and its metrics (null: the volume id).</summary>
+    public string? CacheName { get; init; }
+
+    /// <summary>The volume's weight in the shared read cache.</summary>
+    public double CacheWeight { get; init; } = 1;
+
+    /// <summary>The daemon's local-disk tier of the read cache; null: none.</summary>
+    public DiskLineTier? DiskTier { get; init; }
+}
+
 /// <summary>
 /// Opens the filesystem a URI names. The host is the only layer that knows concrete filesystems and stores:
 /// memory:// is the in-memory reference filesystem (nothing persists); file:///path and s3://bucket/prefix are
-/// volumes made by `proxyfs format`.
+/// volumes made by `proxyfs format`. A volume's store is opened with its requests counted
+/// (<see cref="MetricsObjectStore"/> under the retries) and its retries counted, for status and the metrics endpoint.
 /// </summary>
 public static class VolumeFactory
 {
-    public static OpenedVolume Open(string uri) => Open(uri, readOnly: false, NullLogger.Instance);
+    public static OpenedVolume Open(string uri) => Open(uri, new VolumeOpenOptions(), NullLogger.Instance);
 
-    public static OpenedVolume Open(string uri, bool readOnly, ILogger log)
+    public static OpenedVolume Open(string uri, bool readOnly, ILogger log) => Open(uri, new VolumeOpenOptions { ReadOnly = readOnly }, log);
+
+    public static OpenedVolume Open(string uri, VolumeOpenOptions options, ILogger log)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
         if (!System.Uri.TryCreate(uri, UriKind.Absolute, out Uri? parsed))
         {
@@ -41,17 +70,19 @@ public static class VolumeFactory
         return parsed.Scheme switch
         {
             "memory" => new OpenedVolume(new MemoryFileSystem(), "memory:// (in-memory, not persistent)", "proxyfs-memory"),
-            "file" or "s3" => OpenVolume(uri, readOnly, log),
+            "file" or "s3" => OpenVolume(uri, options, log),
             _ => throw new VolumeUriException($"'{uri}': unknown scheme '{parsed.Scheme}'; expected memory://, file:// or s3://"),
         };
     }
 
-    private static OpenedVolume OpenVolume(string uri, bool readOnly, ILogger log)
+    private static OpenedVolume OpenVolume(string uri, VolumeOpenOptions options, ILogger log)
     {
         IObjectStore store;
+        var metrics = new ObjectStoreMetrics(uri);
+        bool readOnly = options.ReadOnly;
         try
         {
-            store = ObjectStores.Open(uri);
+            store = ObjectStores.Open(uri, new ObjectStoreOpenOptions { Metrics = metrics });
         }
         catch (Exception e) when (e is ArgumentException or FormatException or ObjectStoreException or IOException)
         {
@@ -59,11 +90,21 @@ public static class VolumeFactory
         }
         try
         {
-            VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, new VolumeOptions { ReadOnly = readOnly },
-                new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), log: log).GetAwaiter().GetResult();
+            var volumeOptions = new VolumeOptions
+            {
+                ReadOnly = readOnly,
+                ReadCacheName = options.CacheName,
+                ReadCacheWeight = options.CacheWeight,
+                ReadCacheDiskTier = options.DiskTier,
+            };
+            VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, volumeOptions,
+                new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), options.Cache, log: log).GetAwaiter().GetResult();
             VolumeDescriptor d = fs.Core.Descriptor;
             string label = d.Label.Length > 0 ? $" '{d.Label}'" : "";
-            return new OpenedVolume(fs, $"volume{label} {d.VolumeId} at {store.Location}{(readOnly ? " (read-only)" : "")}", "proxyfs:" + store.Location);
+            return new OpenedVolume(fs, $"volume{label} {d.VolumeId} at {store.Location}{(readOnly ? " (read-only)" : "")}", "proxyfs:" + store.Location)
+            {
+                Status = new VolumeCoreStatusSource(fs.Core, metrics, store as RetryingObjectStore),
+            };
         }
         catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException)
         {

@@ -31,6 +31,9 @@ public sealed class SdNotify : IDisposable
     /// <summary>A notifier for $NOTIFY_SOCKET; it does nothing when the variable is unset.</summary>
     public static SdNotify FromEnvironment() => new(Environment.GetEnvironmentVariable(SocketVariable));
 
+    /// <summary>A notifier that sends nothing.</summary>
+    public static SdNotify Disabled() => new(null);
+
     public bool Enabled => _socket is not null;
 
     /// <summary>Sends one notification, e.g. "READY=1\nSTATUS=Serving". Failures are returned, not thrown.</summary>

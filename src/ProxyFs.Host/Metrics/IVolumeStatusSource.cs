@@ -47,6 +47,9 @@ public sealed record VolumeStatus
     /// <summary>The read cache's counters (budget, occupancy, hits, misses).</summary>
     public ReadCacheMetricsSnapshot? ReadCache { get; init; }
 
+    /// <summary>The read cache's local-disk tier (read_cache.disk_path), when there is one: shared by the daemon's volumes.</summary>
+    public DiskLineTierMetrics? ReadCacheDisk { get; init; }
+
     /// <summary>
     /// The store's live counters: the <see cref="ObjectStoreMetrics"/> given to ObjectStores.Open through
     /// ObjectStoreOpenOptions.Metrics. The daemon derives request rates from it.
@@ -71,7 +74,7 @@ public static class VolumeStatusSources
     public static IVolumeStatusSource? Find(OpenedVolume volume)
     {
         ArgumentNullException.ThrowIfNull(volume);
-        return volume.FileSystem as IVolumeStatusSource
+        return volume.Status ?? volume.FileSystem as IVolumeStatusSource
             ?? (volume.Volume is { } v ? new VolumeCoreStatusSource(v.Core) : null);
     }
 }

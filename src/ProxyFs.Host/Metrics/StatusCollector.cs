@@ -201,6 +201,23 @@ public sealed class StatusCollector
             BytesServed = c?.BytesServed,
             BytesFetched = c?.BytesFetched,
             Evictions = c?.Volumes.Sum(v => v.Evictions),
+            ShareBytes = c?.Volumes.Sum(v => v.ShareBytes),
+            ReadAheadBytesFetched = c?.Volumes.Sum(v => v.ReadAheadBytesFetched),
+            ReadAheadBytesUsed = c?.Volumes.Sum(v => v.ReadAheadBytesUsed),
+            ReadAheadBytesWasted = c?.Volumes.Sum(v => v.ReadAheadBytesWasted),
+            ReadAheadDropped = c?.Volumes.Sum(v => v.ReadAheadDropped),
+            Disk = volume?.ReadCacheDisk is { } d ? new DiskTierSection
+            {
+                Bytes = d.Bytes,
+                Files = d.Files,
+                MaxBytes = d.MaxBytes,
+                Hits = d.Hits,
+                Misses = d.Misses,
+                Writes = d.Writes,
+                Corrupt = d.Corrupt,
+                Evictions = d.Evictions,
+                Errors = d.Errors,
+            } : null,
         };
     }
 
@@ -285,6 +302,20 @@ public sealed class StatusCollector
         Optional(w, "proxyfs_read_cache_served_bytes_total", "counter", "Bytes served from the cache to readers", c.BytesServed);
         Optional(w, "proxyfs_read_cache_fetched_bytes_total", "counter", "Bytes fetched from the store into the cache", c.BytesFetched);
         Optional(w, "proxyfs_read_cache_evictions_total", "counter", "Lines evicted", c.Evictions);
+        Optional(w, "proxyfs_read_cache_share_bytes", "gauge", "This volume's share of the budget (by its weight)", c.ShareBytes);
+        Optional(w, "proxyfs_read_cache_hit_ratio", "gauge", "Line accesses that found the line cached, over all line accesses", c.HitRatio);
+        Optional(w, "proxyfs_read_ahead_fetched_bytes_total", "counter", "Bytes read ahead from the store", c.ReadAheadBytesFetched);
+        Optional(w, "proxyfs_read_ahead_used_bytes_total", "counter", "Bytes of read-ahead lines a reader then used", c.ReadAheadBytesUsed);
+        Optional(w, "proxyfs_read_ahead_wasted_bytes_total", "counter", "Bytes of read-ahead lines evicted unused", c.ReadAheadBytesWasted);
+        Optional(w, "proxyfs_read_ahead_dropped_total", "counter", "Read-ahead fills not started (too many in flight)", c.ReadAheadDropped);
+        if (c.Disk is { } disk)
+        {
+            w.Single("proxyfs_read_cache_disk_bytes", "gauge", "Bytes of line files in the disk tier", disk.Bytes);
+            w.Single("proxyfs_read_cache_disk_hits_total", "counter", "Lines read from the disk tier", disk.Hits);
+            w.Single("proxyfs_read_cache_disk_misses_total", "counter", "Lines looked for in the disk tier and not found", disk.Misses);
+            w.Single("proxyfs_read_cache_disk_corrupt_total", "counter", "Line files that failed their CRC and were fetched again", disk.Corrupt);
+            w.Single("proxyfs_read_cache_disk_errors_total", "counter", "Disk errors of the disk tier (served from the store instead)", disk.Errors);
+        }
 
         if (volume?.Store is { } store)
         {

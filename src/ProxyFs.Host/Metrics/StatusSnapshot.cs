@@ -78,6 +78,37 @@ public sealed record CacheSection
     public long? BytesServed { get; init; }
     public long? BytesFetched { get; init; }
     public long? Evictions { get; init; }
+
+    /// <summary>This volume's share of the budget (budget × weight / Σ weights of the volumes the daemon serves).</summary>
+    public long? ShareBytes { get; init; }
+
+    /// <summary>Bytes read ahead from the store into the cache.</summary>
+    public long? ReadAheadBytesFetched { get; init; }
+
+    /// <summary>Bytes of read-ahead lines that a reader then used.</summary>
+    public long? ReadAheadBytesUsed { get; init; }
+
+    /// <summary>Bytes of read-ahead lines evicted unused.</summary>
+    public long? ReadAheadBytesWasted { get; init; }
+
+    /// <summary>Read-ahead fills not started because too many were in flight.</summary>
+    public long? ReadAheadDropped { get; init; }
+
+    /// <summary>The local-disk tier (read_cache.disk_path) of the daemon, when it has one.</summary>
+    public DiskTierSection? Disk { get; init; }
+}
+
+public sealed record DiskTierSection
+{
+    public long Bytes { get; init; }
+    public long Files { get; init; }
+    public long MaxBytes { get; init; }
+    public long Hits { get; init; }
+    public long Misses { get; init; }
+    public long Writes { get; init; }
+    public long Corrupt { get; init; }
+    public long Evictions { get; init; }
+    public long Errors { get; init; }
 }
 
 public sealed record StoreSection

@@ -1,14 +1,17 @@
+using ProxyFs.Core.Cache;
 using ProxyFs.Core.Volume;
+using ProxyFs.ObjectStore.Decorators;
 
 namespace ProxyFs.Host.Metrics;
 
 /// <summary>
 /// What a mounted file:// or s3:// volume reports through its <see cref="VolumeCore"/>'s public state: id, label,
-/// store, checkpoints, the segment writer's counters and the bytes it holds that are not durable yet. What the core
-/// does not expose today stays null (n/a): the read cache (the factory lets the core make its own), the store's
-/// request counters (the store is opened without a MetricsObjectStore), the replay log and the open segment count.
+/// store, checkpoints, the segment writer's counters and the bytes it holds that are not durable yet, its own part
+/// of the read cache (hits, bytes served and fetched, read-ahead), and, when the volume factory opened the store with
+/// them, the store's request counters (<paramref name="store"/>) and retries (<paramref name="retries"/>). What the
+/// core does not expose stays null (n/a): the replay log and the open segment count.
 /// </summary>
-public sealed class VolumeCoreStatusSource(VolumeCore core) : IVolumeStatusSource
+public sealed class VolumeCoreStatusSource(VolumeCore core, ObjectStoreMetrics? store = null, RetryingObjectStore? retries = null) : IVolumeStatusSource
 {
     public VolumeStatus GetStatus() => new()
     {
@@ -20,5 +23,16 @@ public sealed class VolumeCoreStatusSource(VolumeCore core) : IVolumeStatusSourc
         LastCheckpoint = DateTimeOffset.UtcNow - core.SinceLastCheckpoint,
         Checkpoints = core.Checkpoints,
         Segments = core.Data?.Metrics.Snapshot(),
+        ReadCache = CacheOfThisVolume(core.DataReader.Cache),
+        ReadCacheDisk = core.DataReader.DiskTier?.Snapshot(),
+        Store = store,
+        StoreRetries = store is null ? null : retries?.Retries ?? 0,
     };
+
+    /// <summary>The cache's budget with this volume's line only: in a daemon serving several volumes each reports its own.</summary>
+    private static ReadCacheMetricsSnapshot CacheOfThisVolume(ReadCacheVolume share)
+    {
+        ReadCacheMetricsSnapshot all = share.Cache.Snapshot();
+        return all with { Volumes = [.. all.Volumes.Where(v => v.Volume == share.Name)] };
+    }
 }

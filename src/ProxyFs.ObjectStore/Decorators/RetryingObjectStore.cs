@@ -19,6 +19,7 @@ namespace ProxyFs.ObjectStore.Decorators;
 public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy = null) : IObjectStore
 {
     private readonly RetryPolicy _policy = policy ?? RetryPolicy.Default;
+    private long _retries;
 
     /// <summary>The store this one decorates.</summary>
     public IObjectStore Inner => inner;
@@ -26,14 +27,17 @@ public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy 
     /// <inheritdoc />
     public string Location => inner.Location;
 
+    /// <summary>Attempts made after a retryable failure (a resumed GET body counts one), since this store was made.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
+
     /// <inheritdoc />
     public Task<ObjectInfo> HeadAsync(string key, CancellationToken cancellationToken = default) =>
-        _policy.RunAsync((_, ct) => inner.HeadAsync(key, ct), cancellationToken);
+        RunAsync((_, ct) => inner.HeadAsync(key, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<ObjectReadStream> GetAsync(string key, ByteRange range = default, CancellationToken cancellationToken = default)
     {
-        var stream = await _policy.RunAsync((_, ct) => inner.GetAsync(key, range, ct), cancellationToken).ConfigureAwait(false);
+        var stream = await RunAsync((_, ct) => inner.GetAsync(key, range, ct), cancellationToken).ConfigureAwait(false);
         if (_policy.MaxAttempts <= 1 || stream.Length == 0)
         {
             return stream;
@@ -50,7 +54,7 @@ public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy 
             return await inner.PutAsync(key, body, condition, cancellationToken).ConfigureAwait(false);
         }
         bool mayHaveLanded = false;
-        return await _policy.RunAsync(async (attempt, ct) =>
+        return await RunAsync(async (attempt, ct) =>
         {
             try
             {
@@ -131,7 +135,7 @@ public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy 
 
     /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default) =>
-        _policy.RunAsync(async (_, ct) =>
+        RunAsync(async (_, ct) =>
         {
             await inner.DeleteAsync(key, ct).ConfigureAwait(false);
             return true;
@@ -139,10 +143,21 @@ public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy 
 
     /// <inheritdoc />
     public Task<ObjectListing> ListAsync(string prefix, string? startAfter = null, int maxKeys = ObjectListing.MaxPageSize, CancellationToken cancellationToken = default) =>
-        _policy.RunAsync((_, ct) => inner.ListAsync(prefix, startAfter, maxKeys, ct), cancellationToken);
+        RunAsync((_, ct) => inner.ListAsync(prefix, startAfter, maxKeys, ct), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    /// <summary>The policy's run, counting each attempt after the first as a retry.</summary>
+    private Task<T> RunAsync<T>(Func<int, CancellationToken, Task<T>> attempt, CancellationToken cancellationToken) =>
+        _policy.RunAsync((n, ct) =>
+        {
+            if (n > 1)
+            {
+                Interlocked.Increment(ref _retries);
+            }
+            return attempt(n, ct);
+        }, cancellationToken);
 
     /// <summary>A GET body that reopens the rest of its range when a read fails with a retryable error.</summary>
     private sealed class ResumingStream : Stream
@@ -190,10 +205,11 @@ public sealed class RetryingObjectStore(IObjectStore inner, RetryPolicy? policy 
                 catch (ObjectStoreException e) when (e.IsRetryable && _failures + 1 < _owner._policy.MaxAttempts)
                 {
                     _failures++;
+                    Interlocked.Increment(ref _owner._retries);
                     await Task.Delay(_owner._policy.DelayBefore(_failures, e.Kind == ObjectStoreErrorKind.Throttled), cancellationToken).ConfigureAwait(false);
                     await _current.DisposeAsync().ConfigureAwait(false);
                     var range = ByteRange.Of(_first.Offset + _position, _first.Length - _position);
-                    var next = await _owner._policy.RunAsync((_, ct) => _owner.Inner.GetAsync(_first.Object.Key, range, ct), cancellationToken).ConfigureAwait(false);
+                    var next = await _owner.RunAsync((_, ct) => _owner.Inner.GetAsync(_first.Object.Key, range, ct), cancellationToken).ConfigureAwait(false);
                     if (next.Object.ETag != _first.Object.ETag || next.Length != _first.Length - _position)
                     {
                         await next.DisposeAsync().ConfigureAwait(false);

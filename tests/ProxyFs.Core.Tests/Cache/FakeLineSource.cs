@@ -19,6 +19,18 @@ internal sealed class FakeLineSource : ICacheLineSource
 
     public int Fills => Volatile.Read(ref _fills);
 
+    /// <summary>Each multi-line fill asked for: (segment, first line, lines).</summary>
+    public ConcurrentBag<(ulong Segment, long First, int Count)> Runs { get; } = [];
+
+    public async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    {
+        Runs.Add((segment, firstLine, buffers.Count));
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            filled(i, await FillLineAsync(segment, firstLine + i, buffers[i], cancellationToken));
+        }
+    }
+
     public static byte ByteAt(ulong segment, long line, int index) => (byte)((segment * 131) + ((ulong)line * 31) + (ulong)index);
 
     public int FillsOf(ulong segment, long line) => FillsPerLine.GetValueOrDefault(new LineKey(segment, line));

@@ -171,7 +171,7 @@ public class ReadAheadTests
         reader.Read(1, 0, back); // footer known, line 0 cached
         store.Gets.Close();
         reader.Prefetch(1, LineSize, 4 * LineSize); // returns although every GET is held
-        Eventually.True(() => store.GetsWaiting == 4, "four read-ahead fills wait at the store");
+        Eventually.True(() => store.GetsWaiting == 1, "one ranged GET for the four read-ahead lines waits at the store");
         reader.Read(1, 10, back); // a cached line: served at once
         Assert.Equal(data.AsSpan(10, 100).ToArray(), back);
         store.Gets.Open();
@@ -181,5 +181,6 @@ public class ReadAheadTests
         var m = cache.Snapshot().Volumes.Single();
         Assert.Equal(4L * LineSize, m.ReadAheadBytesFetched);
         Assert.Equal(1, m.Misses);
+        Assert.Equal(2, reader.Metrics.LineGets); // line 0 on demand, lines 1-4 in one request
     }
 }

@@ -219,18 +219,21 @@ public class ReadCacheTests
         source.Gate.Close();
         Assert.True(volume.Prefetch(new LineKey(1, 0), source)); // returns although the fill is held
         Assert.True(volume.Prefetch(new LineKey(1, 1), source));
-        Assert.False(volume.Prefetch(new LineKey(1, 2), source)); // over MaxPrefetchInFlight: dropped
+        Assert.False(volume.Prefetch(new LineKey(1, 2), source)); // over MaxPrefetchInFlight: waits for a permit
+        Assert.Equal(1, cache.PendingPrefetchLines);
         Assert.False(volume.Prefetch(new LineKey(1, 0), source)); // already being filled
         Eventually.True(() => source.Fills == 2, "both fills started");
+        Assert.Equal(2, source.Fills); // the third waits
         var reader = Task.Run(() => source.ReadAndCheck(volume, 1, 0, 0, 100));
         source.Gate.Open();
         await reader;
-        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        Eventually.True(() => cache.PrefetchInFlight == 0 && cache.PendingPrefetchLines == 0, "read-ahead finished");
         Assert.Equal(1, source.FillsOf(1, 0));
+        Assert.Equal(1, source.FillsOf(1, 2)); // started once a permit came back
         var m = cache.Snapshot().Volumes.Single();
-        Assert.Equal(2L * Line, m.ReadAheadBytesFetched);
+        Assert.Equal(3L * Line, m.ReadAheadBytesFetched);
         Assert.Equal(Line, m.ReadAheadBytesUsed);
-        Assert.Equal(1, m.ReadAheadDropped);
+        Assert.Equal(0, m.ReadAheadDropped);
         Assert.Equal(0, m.Misses);
     }
 
@@ -247,5 +250,46 @@ public class ReadCacheTests
         source.FailingSegment = null;
         source.ReadAndCheck(volume, 1, 0, 0, 10);
         Assert.Equal(2, source.FillsOf(1, 0));
+    }
+
+    [Fact]
+    public void Read_ahead_fetches_each_run_of_missing_lines_with_one_request()
+    {
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, MaxPrefetchInFlight = 32, PrefetchLinesPerRequest = 8 });
+        using var volume = cache.RegisterVolume("v");
+        var source = new FakeLineSource();
+        source.ReadAndCheck(volume, 1, 10, 0, 10); // line 10 is cached already
+        Assert.Equal(19, volume.Prefetch(1, 0, 20, source));
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        Assert.Equal([(1UL, 0L, 8), (1UL, 8L, 2), (1UL, 11L, 8), (1UL, 19L, 1)], source.Runs.OrderBy(r => r.First));
+        for (long line = 0; line < 20; line++)
+        {
+            Assert.True(volume.Contains(new LineKey(1, line)));
+            source.ReadAndCheck(volume, 1, line, 0, Line);
+        }
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.Equal(19L * Line, m.ReadAheadBytesFetched);
+        Assert.Equal(1, m.Misses);
+    }
+
+    [Fact]
+    public void Read_ahead_beyond_its_permits_waits_in_order_and_the_oldest_is_dropped_past_the_limit()
+    {
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, MaxPrefetchInFlight = 2, PrefetchLinesPerRequest = 2 });
+        using var volume = cache.RegisterVolume("v");
+        var source = new FakeLineSource { HeldSegment = 1 };
+        source.Gate.Close();
+        Assert.Equal(2, volume.Prefetch(1, 0, 4, source)); // lines 2 and 3 wait
+        Assert.Equal(2, cache.PendingPrefetchLines);
+        Assert.Equal(0, volume.Prefetch(2, 0, 8, source)); // 8 more wait: 10 > 4 × 2, the oldest (segment 1) goes
+        Assert.Equal(8, cache.PendingPrefetchLines);
+        Assert.Equal(1, cache.Snapshot().Volumes.Single().ReadAheadDropped);
+        source.Gate.Open();
+        Eventually.True(() => cache.PrefetchInFlight == 0 && cache.PendingPrefetchLines == 0, "read-ahead finished");
+        Assert.Equal(0, source.FillsOf(1, 2));
+        for (long line = 0; line < 8; line++)
+        {
+            Assert.True(volume.Contains(new LineKey(2, line)), $"segment 2 line {line}");
+        }
     }
 }

@@ -102,7 +102,7 @@ public sealed class ConfigLoaderTests
     [InlineData("volumes:\n  - name: a\n    uri: memory://\n    mount_point: /m\n  - name: b\n    uri: memory://\n    mount_point: /m/\n", "/m/ is already the mount point of volume 'a'")]
     [InlineData("log_level: info\nlog_level: debug\n", "/etc/proxyfs/proxyfs.yaml:2:1: log_level is given twice")]
     [InlineData("volumes: memory://\n", "volumes: expected a list of volumes")]
-    [InlineData("read_cache: 1GiB\n", "read_cache: expected a mapping of keys (size, line_size)")]
+    [InlineData("read_cache: 1GiB\n", "read_cache: expected a mapping of keys (size, line_size, disk_path, disk_size)")]
     [InlineData("log_level: [a, b]\n", "log_level: expected a single value, not a list")]
     [InlineData("- a\n- b\n", "the configuration must be a mapping of keys")]
     [InlineData("log_level: info\n---\nlog_level: debug\n", "only one YAML document is allowed")]

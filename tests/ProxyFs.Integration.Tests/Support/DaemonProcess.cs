@@ -62,14 +62,23 @@ public sealed class DaemonProcess : IDisposable
     /// </summary>
     public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var listener = new NotifyListener();
         var args = new List<string> { "mount", uri, mountPoint.Path, "--foreground" };
         if (options is not null)
         {
             args.Add("-o");
             args.Add(options);
         }
-        ProcessStartInfo psi = ProxyFsBinary.StartInfo([.. args]);
+        return StartWith([.. args], mountPoint, timeout, environment);
+    }
+
+    /// <summary>
+    /// Starts proxyfs with <paramref name="args"/> (a foreground mount) and <paramref name="environment"/> added to its
+    /// variables, and waits for READY=1; Dispose detaches <paramref name="mountPoint"/>.
+    /// </summary>
+    public static DaemonProcess StartWith(string[] args, TestMountPoint mountPoint, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var listener = new NotifyListener();
+        ProcessStartInfo psi = ProxyFsBinary.StartInfo(args);
         psi.Environment[SdNotify.SocketVariable] = listener.SocketName;
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
         {

@@ -79,6 +79,14 @@ public static class ProxyFsBinary
         Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
         return new CommandResult(p.ExitCode, stdout.IsCompleted ? stdout.Result : "", stderr.IsCompleted ? stderr.Result : "");
     }
+
+    /// <summary>`proxyfs status MOUNTPOINT --json`, which must succeed within a minute.</summary>
+    public static ProxyFs.Host.Metrics.StatusSnapshot Status(string mountPoint)
+    {
+        CommandResult r = Run(TimeSpan.FromSeconds(60), "status", mountPoint, "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return ProxyFs.Host.Metrics.StatusSnapshot.FromJson(r.Stdout);
+    }
 }
 
 public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)

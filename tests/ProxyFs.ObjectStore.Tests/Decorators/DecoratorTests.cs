@@ -35,6 +35,7 @@ public sealed class DecoratorTests
         Assert.Equal(1, get.ErrorsByKind[ObjectStoreErrorKind.Throttled]);
         Assert.Equal(3, get.Bytes);
         Assert.Equal(3, plan.InjectedFaults);
+        Assert.Equal(3, Assert.IsType<RetryingObjectStore>(store).Retries); // two put retries and one get retry
     }
 
     [Theory]
