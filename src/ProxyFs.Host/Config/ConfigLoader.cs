@@ -357,6 +357,7 @@ public static class ConfigLoader
             ReadCache = new ReadCacheConfig { Size = b.ReadCacheSize, LineSize = b.ReadCacheLineSize },
             Metrics = new MetricsConfig { Listen = b.MetricsListen, AllowRemote = b.MetricsAllowRemote },
             CredentialsFile = b.CredentialsFile,
+            ReplayLogDirectory = b.ReplayLogDirectory,
             Volumes = volumes,
         };
     }

@@ -17,7 +17,7 @@ public static class ConfigSchema
     public const string VolumeEnvironmentPrefix = "PROXYFS_VOLUME_";
 
     /// <summary>Top-level sections that are mappings.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["read_cache", "metrics"];
+    public static IReadOnlyList<string> Sections { get; } = ["read_cache", "metrics", "replay_log"];
 
     /// <summary>The daemon-wide keys (section.key for those in a section).</summary>
     public static IReadOnlyList<ConfigKey<ConfigBuilder>> Global { get; } =
@@ -34,6 +34,8 @@ public static class ConfigSchema
             (b, v) => b.MetricsAllowRemote = ParseBool(v)),
         new("credentials_file", "(none: the AWS chain)", "an absolute path",
             (b, v) => b.CredentialsFile = ParsePath(v)),
+        new("replay_log.directory", "/var/lib/proxyfs", "an absolute path on a local disk",
+            (b, v) => b.ReplayLogDirectory = ParsePath(v)),
     ];
 
     /// <summary>The keys of one entry of volumes.</summary>
@@ -189,6 +191,7 @@ public sealed class ConfigBuilder
     public string MetricsListenWhere { get; set; } = "";
     public bool MetricsAllowRemote { get; set; }
     public string? CredentialsFile { get; set; }
+    public string? ReplayLogDirectory { get; set; }
     public List<VolumeBuilder> Volumes { get; } = [];
 }
 

@@ -123,6 +123,7 @@ public static class MountResolver
             ReadCacheWeight = weight,
             Metrics = metrics,
             CredentialsFile = credentials,
+            ReplayLogParent = config.ReplayLogDirectory,
         };
         var request = new MountRequest(uri, mountPoint, options) { Settings = settings };
         return new ResolvedMount(request, invocation, config, volume);

@@ -47,7 +47,13 @@ public sealed class MountDaemon
         _mountPoint = RunPaths.NormalizeMountPoint(_request.MountPoint);
         try
         {
-            _volume = VolumeFactory.Open(_request.Uri, _request.Options.ReadOnly, _log);
+            _volume = VolumeFactory.Open(_request.Uri, new VolumeOpenOptions
+            {
+                ReadOnly = _request.Options.ReadOnly,
+                ReplayLogDirectory = _request.Options.ReplayLog,
+                ReplayLogParent = _request.Settings.ReplayLogParent,
+                AcceptReplayLogLoss = _request.Options.AcceptLogLoss,
+            }, _log);
         }
         catch (VolumeUriException e)
         {

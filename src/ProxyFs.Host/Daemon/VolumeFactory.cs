@@ -19,6 +19,21 @@ public sealed record OpenedVolume(IFileSystem FileSystem, string Description, st
     public void Dispose() => (FileSystem as IDisposable)?.Dispose();
 }
 
+/// <summary>How a volume is served beyond its URI: read-only, and where its replay log lives.</summary>
+public sealed record VolumeOpenOptions
+{
+    public bool ReadOnly { get; init; }
+
+    /// <summary>The replay log directory itself (-o replay_log=); null: <see cref="ReplayLogParent"/>/&lt;volume id&gt;.</summary>
+    public string? ReplayLogDirectory { get; init; }
+
+    /// <summary>replay_log.directory; null: /var/lib/proxyfs.</summary>
+    public string? ReplayLogParent { get; init; }
+
+    /// <summary>-o accept_log_loss.</summary>
+    public bool AcceptReplayLogLoss { get; init; }
+}
+
 /// <summary>A URI that names no volume this build can open, or a volume that cannot be opened (one line, actionable).</summary>
 public sealed class VolumeUriException(string message) : Exception(message);
 
@@ -29,10 +44,13 @@ public sealed class VolumeUriException(string message) : Exception(message);
 /// </summary>
 public static class VolumeFactory
 {
-    public static OpenedVolume Open(string uri) => Open(uri, readOnly: false, NullLogger.Instance);
+    public static OpenedVolume Open(string uri) => Open(uri, new VolumeOpenOptions(), NullLogger.Instance);
 
-    public static OpenedVolume Open(string uri, bool readOnly, ILogger log)
+    public static OpenedVolume Open(string uri, bool readOnly, ILogger log) => Open(uri, new VolumeOpenOptions { ReadOnly = readOnly }, log);
+
+    public static OpenedVolume Open(string uri, VolumeOpenOptions options, ILogger log)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
         if (!System.Uri.TryCreate(uri, UriKind.Absolute, out Uri? parsed))
         {
@@ -41,13 +59,14 @@ public static class VolumeFactory
         return parsed.Scheme switch
         {
             "memory" => new OpenedVolume(new MemoryFileSystem(), "memory:// (in-memory, not persistent)", "proxyfs-memory"),
-            "file" or "s3" => OpenVolume(uri, readOnly, log),
+            "file" or "s3" => OpenVolume(uri, options, log),
             _ => throw new VolumeUriException($"'{uri}': unknown scheme '{parsed.Scheme}'; expected memory://, file:// or s3://"),
         };
     }
 
-    private static OpenedVolume OpenVolume(string uri, bool readOnly, ILogger log)
+    private static OpenedVolume OpenVolume(string uri, VolumeOpenOptions options, ILogger log)
     {
+        bool readOnly = options.ReadOnly;
         IObjectStore store;
         try
         {
@@ -59,13 +78,21 @@ public static class VolumeFactory
         }
         try
         {
-            VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, new VolumeOptions { ReadOnly = readOnly },
+            var volumeOptions = new VolumeOptions
+            {
+                ReadOnly = readOnly,
+                ReplayLogDirectory = options.ReplayLogDirectory,
+                ReplayLogParent = options.ReplayLogParent,
+                AcceptReplayLogLoss = options.AcceptReplayLogLoss,
+            };
+            VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, volumeOptions,
                 new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), log: log).GetAwaiter().GetResult();
             VolumeDescriptor d = fs.Core.Descriptor;
             string label = d.Label.Length > 0 ? $" '{d.Label}'" : "";
             return new OpenedVolume(fs, $"volume{label} {d.VolumeId} at {store.Location}{(readOnly ? " (read-only)" : "")}", "proxyfs:" + store.Location);
         }
-        catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException
+            or ProxyFs.Core.ReplayLog.ReplayLogException)
         {
             (store as IDisposable)?.Dispose();
             throw new VolumeUriException(e.Message);
