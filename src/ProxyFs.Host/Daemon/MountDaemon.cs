@@ -45,6 +45,14 @@ public sealed class MountDaemon
     public int Run()
     {
         _mountPoint = RunPaths.NormalizeMountPoint(_request.MountPoint);
+        if (ProxyFs.Core.Durability.CrashPoints.EnvironmentError() is { } crashPoint)
+        {
+            return Fail(crashPoint, Errno.EINVAL, ExitCodes.Usage);
+        }
+        if (ProxyFs.Core.Durability.CrashPoints.ArmedName is { } armed)
+        {
+            _log.LogWarning("crash point {CrashPoint} is armed: this daemon will kill itself there (tests only)", armed);
+        }
         try
         {
             _volume = VolumeFactory.Open(_request.Uri, new VolumeOpenOptions

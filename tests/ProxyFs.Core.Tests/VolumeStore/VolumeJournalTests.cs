@@ -183,6 +183,38 @@ public sealed class VolumeJournalTests
     }
 
     [Fact]
+    public void A_log_cut_by_hand_in_its_last_record_recovers_to_the_record_before()
+    {
+        using var volume = new VolumeStoreFixture();
+        using (var t = new FileSystemTarget(volume.Fs, "volume"))
+        {
+            foreach (string d in new[] { "x1", "x2", "x3" })
+            {
+                Assert.Equal(0, t.Mkdir(d, 0x1ED));
+                Assert.Equal(0, volume.Store.SyncAll()); // committed: each mkdir is on disk before the next
+            }
+        }
+        ReplayRecord last = volume.Fs.Core.Journal!.Log.Replay(0).Last();
+        Assert.Equal((byte)FileSystem.Inodes.OperationKind.MkDir, last.Payload.Span[1]);
+        volume.Fs.Core.AbandonForTest();
+        using (var log = new FileStream(Path.Combine(volume.LogDirectory, "log.0"), FileMode.Open))
+        {
+            log.SetLength(last.Address + 10); // the crash tore the last record's bytes
+        }
+        volume.Reopen();
+        Assert.NotNull(volume.Fs.Core.Journal!.Opened.TornTail);
+        using var t2 = new FileSystemTarget(volume.Fs, "volume");
+        Assert.Equal(0, t2.Stat("x1", out _));
+        Assert.Equal(0, t2.Stat("x2", out _));
+        Assert.Equal(Errno.ENOENT, t2.Stat("x3", out _));
+        Assert.Equal(0, t2.Mkdir("x4", 0x1ED)); // the log goes on after the cut
+        volume.CrashRemount();
+        using var t3 = new FileSystemTarget(volume.Fs, "volume");
+        Assert.Equal(0, t3.Stat("x4", out _));
+        Assert.Equal(Errno.ENOENT, t3.Stat("x3", out _));
+    }
+
+    [Fact]
     public void Step_crash_points_are_hit_at_each_change_of_a_rename()
     {
         using var volume = new VolumeStoreFixture();

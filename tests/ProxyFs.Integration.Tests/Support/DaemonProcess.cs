@@ -57,7 +57,8 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>Starts `proxyfs mount uri mountpoint --foreground` and waits for READY=1.</summary>
-    public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null)
+    public static DaemonProcess Start(string uri, TestMountPoint mountPoint, string? options = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         using var listener = new NotifyListener();
         var args = new List<string> { "mount", uri, mountPoint.Path, "--foreground" };
@@ -68,6 +69,10 @@ public sealed class DaemonProcess : IDisposable
         }
         ProcessStartInfo psi = ProxyFsBinary.StartInfo([.. args]);
         psi.Environment[SdNotify.SocketVariable] = listener.SocketName;
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         var daemon = new DaemonProcess(Process.Start(psi)!, mountPoint);
         DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)
