@@ -57,7 +57,7 @@ public sealed class CrashTests(ITestOutputHelper output)
     public void Soak()
     {
         int cycles = int.Parse(Environment.GetEnvironmentVariable(SoakFactAttribute.Variable)!, System.Globalization.CultureInfo.InvariantCulture);
-        int seed = Environment.TickCount;
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("PROXYFS_SOAK_SEED"), out int given) ? given : Environment.TickCount;
         using var run = new CrashRun(output, seed);
         var random = new Random(seed);
         for (int cycle = 0; cycle < cycles; cycle++)
@@ -87,6 +87,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         private readonly TestMountPoint _mountPoint = new();
         private readonly CrashWorkload _workload;
         private bool _prepared;
+        private bool _failed;
 
         public CrashRun(ITestOutputHelper output, int seed)
         {
@@ -112,6 +113,13 @@ public sealed class CrashTests(ITestOutputHelper output)
         /// <summary>Mounts (checking what the last crash left), runs the workload, and kills the daemon or lets the crash point do it.</summary>
         public void Cycle(string? crashPoint, TimeSpan? killAfter)
         {
+            _failed = true; // until the cycle completes: then the last check in Dispose would only hide the failure
+            CycleOnce(crashPoint, killAfter);
+            _failed = false;
+        }
+
+        private void CycleOnce(string? crashPoint, TimeSpan? killAfter)
+        {
             var environment = new Dictionary<string, string>();
             if (crashPoint is not null)
             {
@@ -129,7 +137,7 @@ public sealed class CrashTests(ITestOutputHelper output)
                 else
                 {
                     int pending = _workload.Pending.Count;
-                    int kept = _workload.Verify(target);
+                    int kept = Verify(target, daemon);
                     Survived += kept;
                     Uncertain += pending;
                 }
@@ -161,6 +169,19 @@ public sealed class CrashTests(ITestOutputHelper output)
                 $"{_workload.Pending.Count} calls after the last fsync");
         }
 
+        /// <summary>The workload's check, failing with what the daemon logged (what it replayed, where the log ended).</summary>
+        private int Verify(LibcTarget target, DaemonProcess daemon)
+        {
+            try
+            {
+                return _workload.Verify(target);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"{e.Message}\ndaemon log:\n{daemon.Output}", e);
+            }
+        }
+
         private bool RunWorkload(LibcTarget target, DaemonProcess daemon, int steps)
         {
             bool done = false;
@@ -172,11 +193,15 @@ public sealed class CrashTests(ITestOutputHelper output)
         {
             try
             {
+                if (_failed)
+                {
+                    return;
+                }
                 // A last mount checks what the last cycle left, and unmounts cleanly.
                 using (DaemonProcess daemon = DaemonProcess.Start(_volume.Uri, _mountPoint, Options))
                 {
                     var target = new LibcTarget(_mountPoint.Path, "proxyfs");
-                    PosixThread.Run(() => _workload.Verify(target));
+                    PosixThread.Run(() => Verify(target, daemon));
                 }
                 Assert.False(Directory.Exists(Path.Combine(_logs.Path, "log")), "a clean unmount left its replay log");
             }

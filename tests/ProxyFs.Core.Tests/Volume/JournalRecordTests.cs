@@ -38,6 +38,21 @@ public sealed class JournalRecordTests
     }
 
     [Fact]
+    public void Operation_kinds_keep_their_stored_numbers()
+    {
+        // The kind byte is stored in every record (docs/FORMAT.md): renumbering the enum is a format change.
+        OperationKind[] stored =
+        [
+            OperationKind.Forget, OperationKind.SetAttr, OperationKind.Symlink, OperationKind.MkNod, OperationKind.MkDir,
+            OperationKind.Unlink, OperationKind.RmDir, OperationKind.Rename, OperationKind.Link, OperationKind.Open,
+            OperationKind.Create, OperationKind.TmpFile, OperationKind.Write, OperationKind.Release, OperationKind.Fallocate,
+            OperationKind.CopyFileRange, OperationKind.SetXattr, OperationKind.RemoveXattr,
+        ];
+        Assert.Equal(Enumerable.Range(0, stored.Length), stored.Select(k => (int)k));
+        Assert.Equal(stored.Length, Enum.GetValues<OperationKind>().Length);
+    }
+
+    [Fact]
     public void An_operation_larger_than_a_record_is_split_with_all_but_the_last_continued()
     {
         (List<byte> changes, List<int> starts) = Encode();

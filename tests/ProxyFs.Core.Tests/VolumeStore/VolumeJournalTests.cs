@@ -35,6 +35,18 @@ public sealed class VolumeJournalTests
         return buffer[..n];
     }
 
+    /// <summary>A volume whose mount wrote and fsynced "f" and then died.</summary>
+    private static VolumeStoreFixture CrashedAfterFsyncOf(byte[] content)
+    {
+        var volume = new VolumeStoreFixture();
+        using (var t = new FileSystemTarget(volume.Fs, "volume"))
+        {
+            Write(t, "f", content, fsync: true);
+        }
+        volume.Fs.Core.AbandonForTest();
+        return volume;
+    }
+
     [Fact]
     public async Task A_crash_keeps_every_committed_operation_and_the_log_is_trimmed_by_the_next_checkpoint()
     {
@@ -91,18 +103,30 @@ public sealed class VolumeJournalTests
     [Fact]
     public void An_unclean_volume_without_its_log_is_refused_unless_the_loss_is_accepted()
     {
-        using var volume = new VolumeStoreFixture();
-        using (var t = new FileSystemTarget(volume.Fs, "volume"))
-        {
-            Write(t, "f", Bytes("x"), fsync: true);
-        }
-        volume.Fs.Core.AbandonForTest();
+        using VolumeStoreFixture volume = CrashedAfterFsyncOf(Bytes("x"));
         Directory.Delete(volume.LogDirectory, recursive: true);
         var e = Assert.Throws<ReplayLogMissingException>(() => volume.Reopen());
         Assert.Contains(volume.LogDirectory, e.Message, StringComparison.Ordinal);
         volume.Reopen(VolumeStoreFixture.Manual with { AcceptReplayLogLoss = true });
         using var t2 = new FileSystemTarget(volume.Fs, "volume");
         Assert.NotEqual(0, t2.Stat("f", out _)); // lost with the log: the last checkpoint is the format's
+    }
+
+    [Fact]
+    public void A_read_only_mount_of_a_crashed_volume_replays_its_log_in_memory()
+    {
+        using VolumeStoreFixture volume = CrashedAfterFsyncOf(Bytes("replayed"));
+        string[] logFiles = Directory.GetFiles(volume.LogDirectory);
+        volume.Reopen(VolumeStoreFixture.Manual with { ReadOnly = true });
+        using (var t = new FileSystemTarget(volume.Fs, "volume"))
+        {
+            Assert.Equal(Bytes("replayed"), Read(t, "f"));
+        }
+        volume.Fs.Dispose();
+        Assert.Equal(logFiles, Directory.GetFiles(volume.LogDirectory)); // nothing written, nothing removed
+        volume.Reopen();
+        using var t2 = new FileSystemTarget(volume.Fs, "volume");
+        Assert.Equal(Bytes("replayed"), Read(t2, "f"));
     }
 
     [Fact]
