@@ -30,6 +30,7 @@ public sealed class VolumeJournal : IDisposable
     private ulong _epoch;
     private int _committing;
     private volatile bool _lost;
+    private ulong _droppedEpoch;
     private int _disposed;
 
     private VolumeJournal(VolumeReplayLog log, ulong epoch, VolumeOptions options, ILogger logger)
@@ -106,6 +107,7 @@ public sealed class VolumeJournal : IDisposable
     {
         if (_lost)
         {
+            Dropped(Interlocked.Read(ref _epoch));
             return false;
         }
         List<byte[]> payloads = JournalRecord.Payloads(kind, changes, starts, _log.MaxPayloadLength);
@@ -124,6 +126,7 @@ public sealed class VolumeJournal : IDisposable
         catch (ReplayLogException e)
         {
             MarkLost(e);
+            Dropped(Interlocked.Read(ref _epoch));
             return false;
         }
         CrashPoints.Hit(CrashPoints.JournalAfterAppend);
@@ -152,6 +155,7 @@ public sealed class VolumeJournal : IDisposable
         catch (ReplayLogException e)
         {
             MarkLost(e);
+            Dropped(Interlocked.Read(ref _epoch));
             return false;
         }
         lock (_appendLock)
@@ -169,22 +173,28 @@ public sealed class VolumeJournal : IDisposable
     public ulong AdvanceEpoch() => Interlocked.Increment(ref _epoch);
 
     /// <summary>After replay: records already in the log may carry a higher epoch than the root pointer; new ones must not go below them.</summary>
-    public void RaiseEpoch(ulong atLeast)
-    {
-        ulong now;
-        while ((now = Interlocked.Read(ref _epoch)) < atLeast && Interlocked.CompareExchange(ref _epoch, atLeast, now) != now)
-        {
-        }
-    }
+    public void RaiseEpoch(ulong atLeast) => RaiseTo(ref _epoch, atLeast);
 
     /// <summary>After checkpoint <paramref name="epoch"/> is in the store: drops the records it contains (restarts a faulted log).</summary>
     public async Task TrimAsync(ulong epoch, CancellationToken cancellationToken)
     {
         await _log.TrimAsync(epoch, cancellationToken).ConfigureAwait(false);
-        if (_lost && _log.Faulted is null)
+        // Only a checkpoint that holds every change whose record was dropped lets the log carry changes alone again.
+        if (_lost && _log.Faulted is null && epoch > Interlocked.Read(ref _droppedEpoch))
         {
             _lost = false;
             _logger.LogWarning("replay log {Directory} restarted after checkpoint epoch {Epoch}", _log.Directory, epoch);
+        }
+    }
+
+    /// <summary>Records of <paramref name="epoch"/> (or below) were lost with the log: only a later checkpoint holds them.</summary>
+    private void Dropped(ulong epoch) => RaiseTo(ref _droppedEpoch, epoch);
+
+    private static void RaiseTo(ref ulong location, ulong value)
+    {
+        ulong now;
+        while ((now = Interlocked.Read(ref location)) < value && Interlocked.CompareExchange(ref location, value, now) != now)
+        {
         }
     }
 
