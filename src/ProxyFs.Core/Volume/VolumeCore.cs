@@ -214,7 +214,16 @@ public sealed class VolumeCore : IAsyncDisposable
                 log.LogWarning("{Location} was not unmounted cleanly: replaying the changes made after checkpoint generation {Generation} from {Log}",
                     store.Location, root.Generation, journal!.Directory);
             }
-            await volume.WriteRootAsync(root.TreeRoot, cleanUnmount: false, epoch: null, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await volume.WriteRootAsync(root.TreeRoot, cleanUnmount: false, epoch: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                volume.Fence($"the mount's root pointer write failed: {e.Message}");
+                await volume.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         return volume;
     }
