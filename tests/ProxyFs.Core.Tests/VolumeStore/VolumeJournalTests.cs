@@ -239,6 +239,31 @@ public sealed class VolumeJournalTests
     }
 
     [Fact]
+    public Task Fsync_with_a_full_log_disk_falls_back_to_checkpoints_and_loses_nothing() =>
+        ReplayLog.ReplayLogDiskFullTests.OnTmpfsAsync("192k", mountPoint =>
+        {
+            using var volume = new VolumeStoreFixture(replayLog: new ReplayLogOptions { PageSizeBits = 12, SegmentSizeBits = 16 },
+                logDirectory: Path.Combine(mountPoint, "log"));
+            long checkpoints = volume.Fs.Core.Checkpoints;
+            using (var t = new FileSystemTarget(volume.Fs, "volume"))
+            {
+                for (int i = 0; i < 600; i++)
+                {
+                    Write(t, $"f{i}", Bytes($"file {i}"), fsync: true); // every fsync returns 0
+                }
+            }
+            Assert.True(volume.Fs.Core.Checkpoints > checkpoints, "the log never filled: no fsync fell back to a checkpoint");
+            volume.Fs.Core.AbandonForTest();
+            volume.Reopen();
+            using var t2 = new FileSystemTarget(volume.Fs, "volume");
+            for (int i = 0; i < 600; i++)
+            {
+                Assert.Equal(Bytes($"file {i}"), Read(t2, $"f{i}"));
+            }
+            return Task.CompletedTask;
+        });
+
+    [Fact]
     public void Step_crash_points_are_hit_at_each_change_of_a_rename()
     {
         using var volume = new VolumeStoreFixture();

@@ -21,8 +21,9 @@ internal sealed class VolumeStoreFixture : IDisposable
     private readonly TempDirectory _logs = TempDirectory.Create();
 
     public VolumeStoreFixture(int unreferencedInodes = 3, IObjectStore? store = null, VolumeFormatOptions? format = null,
-        SegmentWriterOptions? segments = null, ReplayLogOptions? replayLog = null)
+        SegmentWriterOptions? segments = null, ReplayLogOptions? replayLog = null, string? logDirectory = null)
     {
+        LogDirectory = logDirectory ?? Path.Combine(_logs.Path, "log");
         _options = Manual with { ReplayLogDirectory = LogDirectory, Segments = segments ?? new SegmentWriterOptions(), ReplayLog = replayLog };
         ObjectStore = store ?? new MemoryObjectStore("volume");
         _inodes = new VolumeInodeStoreOptions { UnreferencedInodes = unreferencedInodes };
@@ -66,7 +67,7 @@ internal sealed class VolumeStoreFixture : IDisposable
     }
 
     /// <summary>The replay log directory of every mount of this volume.</summary>
-    public string LogDirectory => Path.Combine(_logs.Path, "log");
+    public string LogDirectory { get; }
 
     private VolumeFileSystem Open(VolumeOptions? options = null) =>
         VolumeFileSystem.OpenAsync(ObjectStore, options is null ? _options : options with { ReplayLogDirectory = options.ReplayLogDirectory ?? LogDirectory },
