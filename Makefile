@@ -12,7 +12,7 @@ DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
 
-.PHONY: deps build test demo demo-stop bench bench-fs bench-reads bench-objectstore bench-million gc-check format format-check package package-smoke clean
+.PHONY: deps build test soak demo demo-stop bench bench-fs bench-reads bench-objectstore bench-fsync bench-million gc-check format format-check package package-smoke clean
 
 ## deps: install what building and testing need (idempotent; apt and npm)
 deps:
@@ -29,6 +29,12 @@ build:
 ## test: every test of every project, on real mounts and real S3 servers; ends with "N passed, N failed"
 test: deps build
 	@bash scripts/test.sh
+
+## soak: hundreds of kill -9 / crash point cycles of the real daemon under a mixed workload (SOAK_CYCLES, default 300)
+SOAK_CYCLES ?= 300
+soak: build
+	PROXYFS_SOAK_CYCLES=$(SOAK_CYCLES) $(DOTNET) test tests/ProxyFs.Integration.Tests -c $(CONFIG) -nologo \
+		--filter "FullyQualifiedName~CrashTests.Soak" --logger "console;verbosity=detailed"
 
 ## demo: mount a demo volume at ./demo/mnt and say how to use it
 demo: deps build
@@ -59,6 +65,10 @@ gc-check: deps build
 ## bench-objectstore: 8 MiB PUT/GET through the s3:// backend and a raw SDK client on the same local server
 bench-objectstore: deps
 	@bash scripts/s3/bench.sh
+
+## bench-fsync: fsync latency (p50/p99) of 4 KiB writes on a file:// volume and on radosgw
+bench-fsync: build
+	@bash scripts/bench/fsync.sh
 
 ## package: build out/proxyfs_<version>_<arch>.deb (self-contained; dpkg-deb); prints its path on stdout
 package:

@@ -50,7 +50,7 @@ public sealed class ConfigCommandLineTests : IDisposable
         string config = Config("log_levle: debug\n");
         CommandResult r = ProxyFsBinary.Run(CommandTimeout, "mount", "memory://", mp.Path, "-o", "config=" + config);
         Assert.Equal(78, r.ExitCode);
-        Assert.Equal($"proxyfs: {config}:1:1: unknown key 'log_levle' (did you mean 'log_level'?); expected one of: log_level, credentials_file, read_cache, metrics, gc, volumes", OneLine(r));
+        Assert.Equal($"proxyfs: {config}:1:1: unknown key 'log_levle' (did you mean 'log_level'?); expected one of: log_level, credentials_file, read_cache, metrics, gc, replay_log, volumes", OneLine(r));
         Assert.False(mp.IsMounted);
     }
 

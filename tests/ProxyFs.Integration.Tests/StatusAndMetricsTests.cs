@@ -99,7 +99,9 @@ public sealed partial class StatusAndMetricsTests
 
             CommandResult human = ProxyFsBinary.Run(CommandTimeout, "status", mp.Path);
             Assert.Contains($"label \"status-test\", store {uri}", human.Stdout, StringComparison.Ordinal);
-            Assert.Contains("replay log  n/a", human.Stdout, StringComparison.Ordinal);
+            Assert.NotNull(after.Volume.ReplayLogBytes); // the volume's replay log, on local disk
+            Assert.DoesNotContain("replay log  n/a", human.Stdout, StringComparison.Ordinal);
+            Assert.Contains("replay log  ", human.Stdout, StringComparison.Ordinal);
         }
         finally
         {

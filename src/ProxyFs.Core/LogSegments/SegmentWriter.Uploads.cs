@@ -137,7 +137,9 @@ public sealed partial class SegmentWriter
         try
         {
             body = segment.Body(_options.BlockSize, _volumeIdCrc);
+            Durability.CrashPoints.Hit(Durability.CrashPoints.SegmentBeforeUpload);
             await PutWithRetriesAsync(segment, body).ConfigureAwait(false);
+            Durability.CrashPoints.Hit(Durability.CrashPoints.SegmentAfterUpload);
         }
         catch (Exception e)
         {

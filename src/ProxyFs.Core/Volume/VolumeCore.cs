@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProxyFs.Core.Cache;
+using ProxyFs.Core.Durability;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Core.HeadHunter;
 using ProxyFs.Core.LogSegments;
@@ -34,6 +35,7 @@ public sealed class VolumeCore : IAsyncDisposable
     private readonly ReadCacheVolume? _cacheVolume;
     private RootPointer _root;
     private HeadHunterCheckpoint? _pending;
+    private ulong _pendingEpoch;
     private long _nextInode;
     private volatile string? _fenced;
     private int _disposed;
@@ -41,8 +43,9 @@ public sealed class VolumeCore : IAsyncDisposable
     private long _lastCheckpointTicks;
 
     private VolumeCore(IObjectStore store, RootPointerStore rootStore, VolumeDescriptor descriptor, RootPointer root,
-        HeadHunterTree tree, VolumeOptions options, ReadCache? cache, ILogger log)
+        HeadHunterTree tree, VolumeJournal? journal, VolumeOptions options, ReadCache? cache, ILogger log)
     {
+        Journal = journal;
         _store = store;
         _rootStore = rootStore;
         _options = options;
@@ -76,6 +79,12 @@ public sealed class VolumeCore : IAsyncDisposable
     public VolumeDescriptor Descriptor { get; }
 
     public HeadHunterTree Tree { get; }
+
+    /// <summary>
+    /// The replay log: every operation's changes since the last checkpoint. Null on a read-only mount of a cleanly
+    /// unmounted volume (nothing to replay); read-only on a read-only mount of one that was not.
+    /// </summary>
+    public VolumeJournal? Journal { get; }
 
     /// <summary>The data segment writer; null on a read-only mount.</summary>
     public SegmentWriter? Data { get; }
@@ -118,6 +127,15 @@ public sealed class VolumeCore : IAsyncDisposable
 
     /// <summary>A new inode number (persisted by the next checkpoint; never handed out twice by this mount).</summary>
     public ulong AllocateInode() => (ulong)Interlocked.Increment(ref _nextInode) - 1;
+
+    /// <summary>After replay: inode numbers the replayed records used are never handed out again.</summary>
+    public void ReserveInodesBelow(ulong next)
+    {
+        long now;
+        while ((now = Interlocked.Read(ref _nextInode)) < (long)next && Interlocked.CompareExchange(ref _nextInode, (long)next, now) != now)
+        {
+        }
+    }
 
     /// <summary>Creates a volume: descriptor, an empty tree filled by <paramref name="initialize"/>, and root pointer generation 1.</summary>
     public static async Task<VolumeDescriptor> FormatAsync(IObjectStore store, VolumeFormatOptions format, Action<HeadHunterTree, Func<ulong>> initialize,
@@ -188,16 +206,54 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         var pages = new StorePageSource(store, VolumeLayout.MetadataSegments);
         HeadHunterTree tree = treeRoot.IsNone ? HeadHunterTree.Create(pages, options.TreeOptions(descriptor)) : HeadHunterTree.Open(pages, treeRoot, options.TreeOptions(descriptor));
-        var volume = new VolumeCore(store, rootStore, descriptor, root, tree, options, cache, log) { OpenedReservation = root.NoncesReservedUpTo };
+        VolumeJournal? journal;
+        try
+        {
+            journal = OpenJournal(store, descriptor, root, options, log);
+        }
+        catch
+        {
+            tree.Dispose();
+            throw;
+        }
+        var volume = new VolumeCore(store, rootStore, descriptor, root, tree, journal, options, cache, log) { OpenedReservation = root.NoncesReservedUpTo };
         if (!volume.ReadOnly)
         {
             if (!root.CleanUnmount)
             {
-                log.LogWarning("{Location} was not unmounted cleanly: changes after checkpoint generation {Generation} are lost", store.Location, root.Generation);
+                log.LogWarning("{Location} was not unmounted cleanly: replaying the changes made after checkpoint generation {Generation} from {Log}",
+                    store.Location, root.Generation, journal!.Directory);
             }
-            await volume.WriteRootAsync(root.TreeRoot, cleanUnmount: false, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await volume.WriteRootAsync(root.TreeRoot, cleanUnmount: false, epoch: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                volume.Fence($"the mount's root pointer write failed: {e.Message}");
+                await volume.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         return volume;
+    }
+
+    /// <summary>The replay log a mount uses: read-write unless read-only; a read-only mount reads one only when the volume was not unmounted cleanly.</summary>
+    private static VolumeJournal? OpenJournal(IObjectStore store, VolumeDescriptor descriptor, RootPointer root, VolumeOptions options, ILogger log)
+    {
+        string directory = options.ReplayLogDirectory
+            ?? (options.ReplayLogParent is { } parent ? Path.Combine(parent, descriptor.VolumeId.ToString()) : ReplayLog.VolumeReplayLog.DefaultDirectory(descriptor.VolumeId));
+        bool readOnly = options.ReadOnly || options.Generation is not null;
+        if (!readOnly)
+        {
+            return VolumeJournal.Open(directory, descriptor.VolumeId, root.CleanUnmount, root.ReplayLogEpoch, options, log);
+        }
+        if (options.Generation is null && !root.CleanUnmount)
+        {
+            log.LogInformation("{Location} was not unmounted cleanly: a read-only mount replays its log from {Directory} in memory", store.Location, directory);
+            return VolumeJournal.OpenForReading(directory, descriptor.VolumeId, root.ReplayLogEpoch, options, log);
+        }
+        return null;
     }
 
     public static async Task<VolumeDescriptor> ReadDescriptorAsync(IObjectStore store, CancellationToken cancellationToken = default)
@@ -268,7 +324,10 @@ public sealed class VolumeCore : IAsyncDisposable
             using (Participant?.Quiesce())
             {
                 _pending = Tree.BeginCheckpoint(nonce);
+                // Records appended from now on are not in this checkpoint: they get the epoch it records.
+                _pendingEpoch = Journal?.AdvanceEpoch() ?? Root.ReplayLogEpoch;
             }
+            CrashPoints.Hit(CrashPoints.CheckpointAfterFreeze);
             await FinishAsync(_pending, cleanUnmount, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _checkpoints);
             Volatile.Write(ref _lastCheckpointTicks, _options.TimeProvider.GetTimestamp());
@@ -284,8 +343,10 @@ public sealed class VolumeCore : IAsyncDisposable
         RootPointer root = Root;
         bool unchanged = cp.IsEmpty && cp.RootAddress == root.TreeRoot && !cleanUnmount && !root.CleanUnmount
             && (ulong)Interlocked.Read(ref _nextInode) == root.NextInode && !_nonces!.Low;
+        ulong epoch = _pendingEpoch;
         // Every extent in the snapshot was added after its bytes were appended: flushing now covers them all.
         await Data!.FlushAsync(cancellationToken).ConfigureAwait(false);
+        CrashPoints.Hit(CrashPoints.CheckpointAfterDataFlush);
         if (!cp.IsEmpty)
         {
             // Unconditional: the nonce is this volume's alone, and a retry may find its own earlier put.
@@ -293,10 +354,38 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         if (!unchanged)
         {
-            await WriteRootAsync(cp.RootAddress, cleanUnmount, cancellationToken).ConfigureAwait(false);
+            CrashPoints.Hit(CrashPoints.CheckpointBeforeRootSwing);
+            await WriteRootAsync(cp.RootAddress, cleanUnmount, epoch, cancellationToken).ConfigureAwait(false);
+            CrashPoints.Hit(CrashPoints.CheckpointAfterRootSwing);
         }
         Tree.CompleteCheckpoint(cp);
         _pending = null;
+        if (!unchanged && Journal is not null)
+        {
+            // The root pointer now records epoch E: the records below E are in the store.
+            await Journal.TrimAsync(epoch, cancellationToken).ConfigureAwait(false);
+            CrashPoints.Hit(CrashPoints.CheckpointAfterTrim);
+        }
+    }
+
+    /// <summary>
+    /// What fsync, fdatasync and syncfs wait for: every data segment appended so far is in the store, then every
+    /// replay-log record appended so far is committed. A full checkpoint instead when the log cannot take records.
+    /// </summary>
+    public async Task SyncAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfCannotWrite();
+        if (Journal is null || Journal.Lost)
+        {
+            await CheckpointAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await Data!.FlushAsync(cancellationToken).ConfigureAwait(false);
+        CrashPoints.Hit(CrashPoints.FsyncAfterSegments);
+        if (!Journal.CommitAll())
+        {
+            await CheckpointAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stops all writing (checkpoints included) for <paramref name="reason"/>: what is in the store stays as the last checkpoint left it.</summary>
@@ -321,12 +410,13 @@ public sealed class VolumeCore : IAsyncDisposable
         }
     }
 
-    private async Task WriteRootAsync(PageAddress treeRoot, bool cleanUnmount, CancellationToken cancellationToken)
+    /// <param name="epoch">The replay log epoch the new root records (a checkpoint's); null: the current root's (same tree).</param>
+    private async Task WriteRootAsync(PageAddress treeRoot, bool cleanUnmount, ulong? epoch, CancellationToken cancellationToken)
     {
         await _rootLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await WriteRootLockedAsync(treeRoot, cleanUnmount, cancellationToken).ConfigureAwait(false);
+            await WriteRootLockedAsync(treeRoot, cleanUnmount, epoch, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -334,10 +424,11 @@ public sealed class VolumeCore : IAsyncDisposable
         }
     }
 
-    private async Task WriteRootLockedAsync(PageAddress treeRoot, bool cleanUnmount, CancellationToken cancellationToken)
+    private async Task WriteRootLockedAsync(PageAddress treeRoot, bool cleanUnmount, ulong? epoch, CancellationToken cancellationToken)
     {
         ulong reservation = _nonces!.Low ? _nonces.NextReservation : _nonces.ReservedUpTo;
         RootPointer next = Root.Next(treeRoot, Nanoseconds(_options.TimeProvider), (ulong)Interlocked.Read(ref _nextInode), reservation, cleanUnmount, _options.KeepCheckpoints);
+        next = next with { ReplayLogEpoch = epoch ?? Root.ReplayLogEpoch };
         try
         {
             await _rootStore.ReplaceAsync(next, cancellationToken).ConfigureAwait(false);
@@ -355,7 +446,7 @@ public sealed class VolumeCore : IAsyncDisposable
     /// <summary>A batch of nonces ran out between checkpoints: record a larger reservation now (same tree root).</summary>
     private ulong Reserve(ulong atLeast)
     {
-        WriteRootAsync(Root.TreeRoot, cleanUnmount: false, CancellationToken.None).GetAwaiter().GetResult();
+        WriteRootAsync(Root.TreeRoot, cleanUnmount: false, epoch: null, CancellationToken.None).GetAwaiter().GetResult();
         ulong limit = _nonces!.ReservedUpTo;
         return limit >= atLeast ? limit : throw new InvalidOperationException($"nonce reservation {limit} below {atLeast}");
     }
@@ -380,6 +471,19 @@ public sealed class VolumeCore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Tests in this process: as if the process died now. Nothing more is written to the store (no checkpoint, no
+    /// flush); the replay log is closed with the records appended so far (as the next group commit would have made
+    /// them durable) so that another mount in this process can open it.
+    /// </summary>
+    internal void AbandonForTest()
+    {
+        Interlocked.Exchange(ref _disposed, 1);
+        _timer?.Dispose();
+        Fence("abandoned: a simulated crash");
+        Journal?.Close(clean: false);
+    }
+
     /// <summary>Checkpoints with the clean-unmount flag (unless read-only or fenced) and releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -391,15 +495,18 @@ public sealed class VolumeCore : IAsyncDisposable
         {
             await _timer.DisposeAsync().ConfigureAwait(false);
         }
+        bool clean = false;
         try
         {
             if (!ReadOnly && _fenced is null)
             {
                 await CheckpointAsync(cleanUnmount: true).ConfigureAwait(false);
+                clean = true;
             }
         }
         finally
         {
+            Journal?.Close(clean);
             if (Data is not null)
             {
                 await Data.DisposeAsync().ConfigureAwait(false);

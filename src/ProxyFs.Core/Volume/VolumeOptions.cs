@@ -49,5 +49,26 @@ public sealed record VolumeOptions
     /// <summary>The volume's weight in the read cache it shares with other volumes (its share is budget × weight / Σ weights).</summary>
     public double ReadCacheWeight { get; init; } = 1;
 
+    /// <summary>
+    /// The replay log's directory on local disk; null: <c>/var/lib/proxyfs/&lt;volume id&gt;</c>
+    /// (<see cref="ReplayLog.VolumeReplayLog.DefaultDirectory"/>).
+    /// </summary>
+    public string? ReplayLogDirectory { get; init; }
+
+    /// <summary>Where the replay log directory named by the volume id is made when <see cref="ReplayLogDirectory"/> is null; null: /var/lib/proxyfs.</summary>
+    public string? ReplayLogParent { get; init; }
+
+    /// <summary>
+    /// Mount even when the replay log of an uncleanly unmounted volume is missing, damaged or unreadable, losing the
+    /// changes made after the last checkpoint (logged). Another volume's log is refused all the same.
+    /// </summary>
+    public bool AcceptReplayLogLoss { get; init; }
+
+    /// <summary>How often the background group commit makes appended log records durable (fsync commits at once).</summary>
+    public TimeSpan GroupCommitInterval { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Geometry of a new replay log (an existing one keeps its own); null: the defaults.</summary>
+    public ReplayLog.ReplayLogOptions? ReplayLog { get; init; }
+
     internal HeadHunterOptions TreeOptions(VolumeDescriptor d) => new() { PageSize = d.PageSize, CacheBudgetBytes = PageCacheBytes };
 }

@@ -40,6 +40,12 @@ public sealed record MountOptions
     /// <summary>metrics=off.</summary>
     public bool MetricsOff { get; init; }
 
+    /// <summary>replay_log=PATH: this volume's replay log directory (instead of replay_log.directory/&lt;volume id&gt;).</summary>
+    public string? ReplayLog { get; init; }
+
+    /// <summary>accept_log_loss: mount although the replay log of an uncleanly unmounted volume is missing or damaged.</summary>
+    public bool AcceptLogLoss { get; init; }
+
     /// <summary>The options as given, to hand to a daemon that re-parses them.</summary>
     public IReadOnlyList<string> Raw { get; init; } = [];
 
@@ -112,6 +118,8 @@ public sealed record MountOptions
             "config" => o with { ConfigFile = Text(value, item) },
             "cache_size" => o with { CacheSize = Size(value, item) },
             "metrics" => ParseMetrics(o, value, item),
+            "replay_log" => o with { ReplayLog = AbsolutePath(value, item) },
+            "accept_log_loss" => Flag(o with { AcceptLogLoss = true }, value, item),
             _ => throw new MountOptionException($"unknown mount option '{item}' (see docs/CONFIGURATION.md)"),
         };
     }
@@ -153,6 +161,9 @@ public sealed record MountOptions
         }
         return o with { Metrics = address, MetricsOff = false };
     }
+
+    private static string AbsolutePath(string? value, string item) =>
+        Path.IsPathRooted(Text(value, item)) ? value! : throw new MountOptionException($"mount option '{item}' needs an absolute path");
 
     private static string Text(string? value, string item) =>
         string.IsNullOrEmpty(value) ? throw new MountOptionException($"mount option '{item}' needs a value") : value;

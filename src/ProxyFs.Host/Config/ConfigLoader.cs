@@ -358,6 +358,7 @@ public static class ConfigLoader
             Metrics = new MetricsConfig { Listen = b.MetricsListen, AllowRemote = b.MetricsAllowRemote },
             CredentialsFile = b.CredentialsFile,
             Gc = new GcConfig { Interval = b.GcInterval, Grace = b.GcGrace, CompactBelow = b.GcCompactBelow },
+            ReplayLogDirectory = b.ReplayLogDirectory,
             Volumes = volumes,
         };
     }

@@ -17,7 +17,7 @@ public static class ConfigSchema
     public const string VolumeEnvironmentPrefix = "PROXYFS_VOLUME_";
 
     /// <summary>Top-level sections that are mappings.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["read_cache", "metrics", "gc"];
+    public static IReadOnlyList<string> Sections { get; } = ["read_cache", "metrics", "gc", "replay_log"];
 
     /// <summary>The daemon-wide keys (section.key for those in a section).</summary>
     public static IReadOnlyList<ConfigKey<ConfigBuilder>> Global { get; } =
@@ -44,6 +44,8 @@ public static class ConfigSchema
             (b, v) => b.GcGrace = ParseDuration(v, allowOff: false)),
         new("gc.compact_below", "50%", "a percentage from 0% (never compact) to 100%",
             (b, v) => b.GcCompactBelow = ParsePercent(v)),
+        new("replay_log.directory", "/var/lib/proxyfs", "an absolute path on a local disk",
+            (b, v) => b.ReplayLogDirectory = ParsePath(v)),
     ];
 
     /// <summary>The keys of one entry of volumes.</summary>
@@ -238,6 +240,7 @@ public sealed class ConfigBuilder
     public TimeSpan GcInterval { get; set; } = GcConfig.DefaultInterval;
     public TimeSpan GcGrace { get; set; } = GcConfig.DefaultGrace;
     public double GcCompactBelow { get; set; } = GcConfig.DefaultCompactBelow;
+    public string? ReplayLogDirectory { get; set; }
     public List<VolumeBuilder> Volumes { get; } = [];
 }
 

@@ -117,6 +117,7 @@ public static class MountResolver
             Metrics = metrics,
             CredentialsFile = credentials,
             Gc = config.Gc,
+            ReplayLogParent = config.ReplayLogDirectory,
         };
         var request = new MountRequest(uri, mountPoint, options) { Settings = settings };
         return new ResolvedMount(request, invocation, config, volume);

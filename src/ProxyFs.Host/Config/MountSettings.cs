@@ -38,4 +38,7 @@ public sealed record MountSettings
 
     /// <summary>The credentials file to hand to the AWS chain; null: the chain as the environment has it.</summary>
     public string? CredentialsFile { get; init; }
+
+    /// <summary>replay_log.directory: the parent of the volume's replay log directory; null: /var/lib/proxyfs.</summary>
+    public string? ReplayLogParent { get; init; }
 }

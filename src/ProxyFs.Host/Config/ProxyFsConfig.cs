@@ -33,6 +33,9 @@ public sealed record ProxyFsConfig
     /// <summary>credentials_file: a file of AWS credentials for s3:// stores (mode 0600 or stricter); null: the AWS chain.</summary>
     public string? CredentialsFile { get; init; }
 
+    /// <summary>replay_log.directory: where each volume's replay log directory (named by the volume id) is made; null: /var/lib/proxyfs.</summary>
+    public string? ReplayLogDirectory { get; init; }
+
     /// <summary>volumes: the volumes this machine mounts, by name.</summary>
     public IReadOnlyList<VolumeConfig> Volumes { get; init; } = [];
 

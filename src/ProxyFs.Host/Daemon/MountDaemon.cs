@@ -46,6 +46,16 @@ public sealed class MountDaemon
     /// <summary>Runs to the end of the last mount; returns the process exit code.</summary>
     public int Run()
     {
+        if (ProxyFs.Core.Durability.CrashPoints.EnvironmentError() is { } crashPoint)
+        {
+            _log.LogError("cannot mount: {Reason}", crashPoint);
+            _notify.Failed(crashPoint, Core.FileSystem.Errno.EINVAL);
+            return ExitCodes.Usage;
+        }
+        if (ProxyFs.Core.Durability.CrashPoints.ArmedName is { } armed)
+        {
+            _log.LogWarning("crash point {CrashPoint} is armed: this daemon will kill itself there (tests only)", armed);
+        }
         bool several = _requests.Count > 1;
         var cache = new ReadCache(_cacheOptions);
         DiskLineTier? disk;

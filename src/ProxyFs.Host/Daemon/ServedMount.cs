@@ -90,6 +90,9 @@ internal sealed class ServedMount
                 CacheName = _request.Settings.VolumeName,
                 CacheWeight = _request.Settings.ReadCacheWeight,
                 DiskTier = _disk,
+                ReplayLogDirectory = _request.Options.ReplayLog,
+                ReplayLogParent = _request.Settings.ReplayLogParent,
+                AcceptReplayLogLoss = _request.Options.AcceptLogLoss,
             }, _log);
         }
         catch (VolumeUriException e)

@@ -28,7 +28,7 @@ public sealed record OpenedVolume(IFileSystem FileSystem, string Description, st
 /// <summary>A URI that names no volume this build can open, or a volume that cannot be opened (one line, actionable).</summary>
 public sealed class VolumeUriException(string message) : Exception(message);
 
-/// <summary>How <see cref="VolumeFactory.Open(string, VolumeOpenOptions, ILogger)"/> serves a volume.</summary>
+/// <summary>How <see cref="VolumeFactory.Open(string, VolumeOpenOptions, ILogger)"/> serves a volume: read-only, its part of the read cache, where its replay log lives.</summary>
 public sealed record VolumeOpenOptions
 {
     /// <summary>Serve it read-only.</summary>
@@ -45,6 +45,15 @@ public sealed record VolumeOpenOptions
 
     /// <summary>The daemon's local-disk tier of the read cache; null: none.</summary>
     public DiskLineTier? DiskTier { get; init; }
+
+    /// <summary>The replay log directory itself (-o replay_log=); null: <see cref="ReplayLogParent"/>/&lt;volume id&gt;.</summary>
+    public string? ReplayLogDirectory { get; init; }
+
+    /// <summary>replay_log.directory; null: /var/lib/proxyfs.</summary>
+    public string? ReplayLogParent { get; init; }
+
+    /// <summary>-o accept_log_loss.</summary>
+    public bool AcceptReplayLogLoss { get; init; }
 }
 
 /// <summary>
@@ -77,9 +86,9 @@ public static class VolumeFactory
 
     private static OpenedVolume OpenVolume(string uri, VolumeOpenOptions options, ILogger log)
     {
+        bool readOnly = options.ReadOnly;
         IObjectStore store;
         var metrics = new ObjectStoreMetrics(uri);
-        bool readOnly = options.ReadOnly;
         try
         {
             store = ObjectStores.Open(uri, new ObjectStoreOpenOptions { Metrics = metrics });
@@ -93,6 +102,9 @@ public static class VolumeFactory
             var volumeOptions = new VolumeOptions
             {
                 ReadOnly = readOnly,
+                ReplayLogDirectory = options.ReplayLogDirectory,
+                ReplayLogParent = options.ReplayLogParent,
+                AcceptReplayLogLoss = options.AcceptReplayLogLoss,
                 ReadCacheName = options.CacheName,
                 ReadCacheWeight = options.CacheWeight,
                 ReadCacheDiskTier = options.DiskTier,
@@ -106,7 +118,8 @@ public static class VolumeFactory
                 Status = new VolumeCoreStatusSource(fs.Core, metrics, store as RetryingObjectStore),
             };
         }
-        catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException
+            or ProxyFs.Core.ReplayLog.ReplayLogException)
         {
             (store as IDisposable)?.Dispose();
             throw new VolumeUriException(StoreErrors.Describe(e));

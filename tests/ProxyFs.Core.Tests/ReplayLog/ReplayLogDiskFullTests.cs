@@ -135,7 +135,7 @@ public sealed class ReplayLogDiskFullTests(ITestOutputHelper output)
     });
 
     /// <summary>Runs <paramref name="test"/> on a tmpfs of <paramref name="size"/> mounted in a fresh directory, unmounted afterwards whatever happened.</summary>
-    private static async Task OnTmpfsAsync(string size, Func<string, Task> test, [CallerMemberName] string name = "")
+    internal static async Task OnTmpfsAsync(string size, Func<string, Task> test, [CallerMemberName] string name = "")
     {
         using TempDirectory dir = TempDirectory.Create(name);
         string mountPoint = Path.Combine(dir.Path, "tmpfs");

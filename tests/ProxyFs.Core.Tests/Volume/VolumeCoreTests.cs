@@ -3,13 +3,25 @@ using ProxyFs.Core.Volume;
 using ProxyFs.ObjectStore;
 using ProxyFs.ObjectStore.Decorators;
 using ProxyFs.ObjectStore.Memory;
+using ProxyFs.Testing;
 
 namespace ProxyFs.Core.Tests.Volume;
 
 /// <summary>Format, open, checkpoint and fencing of a volume's persistent state.</summary>
-public sealed class VolumeCoreTests
+public sealed class VolumeCoreTests : IDisposable
 {
-    private static readonly VolumeOptions Manual = new() { CheckpointInterval = TimeSpan.Zero };
+    private readonly TempDirectory _logs = TempDirectory.Create();
+    private int _mounts;
+
+    /// <summary>Each mount its own replay log directory (these tests are about the store; "crashed" mounts keep theirs open).</summary>
+    private VolumeOptions Manual => new()
+    {
+        CheckpointInterval = TimeSpan.Zero,
+        ReplayLogDirectory = Path.Combine(_logs.Path, $"log{Interlocked.Increment(ref _mounts)}"),
+        AcceptReplayLogLoss = true,
+    };
+
+    public void Dispose() => _logs.Dispose();
 
     private static byte[] K(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -106,6 +118,7 @@ public sealed class VolumeCoreTests
         var store = new MemoryObjectStore("v");
         await FormatAsync(store);
         var small = Manual with { NonceBatch = 4 };
+        var smallAgain = Manual with { NonceBatch = 4 };
         VolumeCore crashed = await VolumeCore.OpenAsync(store, small);
         for (int i = 0; i < 10; i++)
         {
@@ -117,7 +130,7 @@ public sealed class VolumeCoreTests
         ulong durableReservation = crashed.Root.NoncesReservedUpTo;
 
         // The first mount dies without a clean unmount; the next one writes more segments.
-        await using VolumeCore v = await VolumeCore.OpenAsync(store, small);
+        await using VolumeCore v = await VolumeCore.OpenAsync(store, smallAgain);
         for (int i = 0; i < 10; i++)
         {
             v.Tree.Put(K($"again{i}"), K("v"));

@@ -1,3 +1,4 @@
+using ProxyFs.Core.FileSystem;
 using ProxyFs.Testing;
 using ProxyFs.Testing.Differential;
 using ProxyFs.Testing.Posix;
@@ -38,12 +39,30 @@ public sealed class VolumeScenarioTests
     public void Volume_matches_tmpfs_on_random_sequences_with_remounts(int batch)
     {
         using var volume = new VolumeStoreFixture(unreferencedInodes: 0);
+        RunSequences(volume, volume.Remount, batch, Batches);
+    }
+
+    /// <summary>
+    /// Random sequences with crashes among them (after a syncfs, with no checkpoint since the mount): replaying the
+    /// log gives back exactly what tmpfs has, and replaying it again after the next crash does too.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BatchNumbers))]
+    public void Volume_matches_tmpfs_on_random_sequences_with_crashes_and_replays(int batch)
+    {
+        using var volume = new VolumeStoreFixture(unreferencedInodes: 0);
+        RunSequences(volume, volume.CrashRemount, batch, Batches * 2);
+    }
+
+    /// <summary>Sequences batch, batch + stride, … against tmpfs, with <paramref name="remount"/> as the remount step.</summary>
+    private static void RunSequences(VolumeStoreFixture volume, Func<IFileSystem> remount, int batch, int stride)
+    {
         using TempDirectory dir = TempDirectory.Create();
         using var reference = new LibcTarget(dir.Path, "tmpfs");
-        using (var subject = new FileSystemTarget(volume.Fs, "volume", remount: _ => volume.Remount()))
+        using (var subject = new FileSystemTarget(volume.Fs, "volume", remount: _ => remount()))
         {
             var tester = new DifferentialTester(reference, subject) { RemountWeight = 3 };
-            for (int i = batch; i < Sequences; i += Batches)
+            for (int i = batch; i < Sequences; i += stride)
             {
                 DifferentialFailure? failure = tester.Run(1 + i, Steps);
                 Assert.True(failure is null, failure?.ToString());

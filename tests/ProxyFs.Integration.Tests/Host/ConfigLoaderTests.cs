@@ -74,7 +74,7 @@ public sealed class ConfigLoaderTests
     [InlineData("read_cache:\n  sise: 1GiB\n", "/etc/proxyfs/proxyfs.yaml:2:3: unknown key 'read_cache.sise' (did you mean 'read_cache.size'?)")]
     [InlineData("metrics:\n  listn: 127.0.0.1:1\n", "unknown key 'metrics.listn' (did you mean 'metrics.listen'?)")]
     [InlineData("volumes:\n  - name: a\n    uri: memory://\n    mountpoint: /x\n", "/etc/proxyfs/proxyfs.yaml:4:5: unknown key 'volumes[0].mountpoint' (did you mean 'volumes[0].mount_point'?)")]
-    [InlineData("colour: blue\n", "unknown key 'colour'; expected one of: log_level, credentials_file, read_cache, metrics, gc, volumes")]
+    [InlineData("colour: blue\n", "unknown key 'colour'; expected one of: log_level, credentials_file, read_cache, metrics, gc, replay_log, volumes")]
     public void An_unknown_key_is_an_error_that_names_it_and_suggests_the_nearest(string yaml, string expected) =>
         Assert.Contains(expected, Error(yaml), StringComparison.Ordinal);
 

@@ -99,6 +99,28 @@ public static class PosixThread
         _current = user;
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> with root's credentials on this thread (a posix thread may be acting as another
+    /// user), then takes the user back: for what the process does for itself, such as mounting a filesystem again.
+    /// </summary>
+    public static T AsRoot<T>(Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        PosixUser? user = _current;
+        BecomeRoot();
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            if (user is not null && !user.IsRoot)
+            {
+                Apply(user, _umask);
+            }
+        }
+    }
+
     private static void BecomeRoot()
     {
         if (_current is null || _current.IsRoot)

@@ -104,8 +104,8 @@ internal sealed class VolumeDirectory : IDirectory
         ulong cookie = CookieOf(name);
         op.Record(_store);
         Span<byte> key = stackalloc byte[VolumeKeys.MaxLength];
-        _store.Tree.Delete(key[..VolumeKeys.OfDirentByName(key, _ino, name)]);
-        _store.Tree.Delete(key[..VolumeKeys.OfDirentByCookie(key, _ino, cookie)]);
+        _store.TreeDelete(key[..VolumeKeys.OfDirentByName(key, _ino, name)]);
+        _store.TreeDelete(key[..VolumeKeys.OfDirentByCookie(key, _ino, cookie)]);
         if (_count > 0)
         {
             _count--;
@@ -169,8 +169,8 @@ internal sealed class VolumeDirectory : IDirectory
         Span<byte> key = stackalloc byte[VolumeKeys.MaxLength];
         Span<byte> value = stackalloc byte[9 + VolumeKeys.MaxLength];
         DirentValues.EncodeByName(value, cookie, ino, dtype);
-        _store.Tree.Put(key[..VolumeKeys.OfDirentByName(key, _ino, name)], value[..DirentValues.ByNameLength]);
+        _store.TreePut(key[..VolumeKeys.OfDirentByName(key, _ino, name)], value[..DirentValues.ByNameLength]);
         int length = DirentValues.EncodeByCookie(value, ino, dtype, name);
-        _store.Tree.Put(key[..VolumeKeys.OfDirentByCookie(key, _ino, cookie)], value[..length]);
+        _store.TreePut(key[..VolumeKeys.OfDirentByCookie(key, _ino, cookie)], value[..length]);
     }
 }

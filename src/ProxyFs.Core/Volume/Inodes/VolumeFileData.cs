@@ -362,7 +362,7 @@ internal sealed class VolumeFileData : IFileData
             }
             else
             {
-                _store.Tree.Delete(key[..VolumeKeys.OfExtent(key, _ino, (ulong)e.Start)]);
+                _store.TreeDelete(key[..VolumeKeys.OfExtent(key, _ino, (ulong)e.Start)]);
             }
             if (e.End > to)
             {
@@ -457,7 +457,7 @@ internal sealed class VolumeFileData : IFileData
         Span<byte> key = stackalloc byte[17];
         Span<byte> encoded = stackalloc byte[ExtentValue.EncodedLength];
         value.Encode(encoded);
-        _store.Tree.Put(key[..VolumeKeys.OfExtent(key, _ino, (ulong)offset)], encoded);
+        _store.TreePut(key[..VolumeKeys.OfExtent(key, _ino, (ulong)offset)], encoded);
     }
 
     // ---- allocation in pages ----

@@ -34,8 +34,10 @@ public sealed class VolumeFileSystem : PosixFileSystem, IAsyncDisposable, IDispo
         {
             return new VolumeFileSystem(VolumeInodeStore.Open(core, inodes, log), posix ?? new PosixFileSystemOptions());
         }
-        catch
+        catch (Exception e)
         {
+            // No checkpoint on the way out: the tree may hold half a replay, and the log must stay for the next try.
+            core.Fence($"the volume could not be served: {e.Message}");
             await core.DisposeAsync().ConfigureAwait(false);
             throw;
         }

@@ -20,15 +20,17 @@ namespace ProxyFs.Core.Volume.Inodes;
 /// exclusively for the instant of its snapshot (<see cref="ICheckpointParticipant.Quiesce"/>), so a checkpoint holds
 /// every operation whole or not at all. Inode records changed in a scope are written at its commit, while the layer
 /// still holds their locks.</para>
-/// <para><b>Durability.</b> fsync, fdatasync, fsync of a directory and syncfs run a checkpoint: they return once the
-/// data segments, the tree's pages and the root pointer are in the store. Without them, a crash loses what came after
-/// the last checkpoint (at most CheckpointInterval).</para>
+/// <para><b>Durability.</b> Every operation's tree changes are one replay-log record, appended at its commit and
+/// group-committed every few milliseconds (<see cref="VolumeJournal"/>). fsync, fdatasync, fsync of a directory and
+/// syncfs return once every data segment appended so far is in the store and every record appended so far is
+/// committed (<see cref="VolumeCore.SyncAsync"/>). Mounting replays the records the last checkpoint does not hold
+/// (<see cref="Replay"/>); extents into data segments that never reached the store read as zeros.</para>
 /// <para><b>Stopping.</b> On a read-only mount, once another writer fenced the volume, or after a fault left an
 /// operation half made, every change is refused with EROFS (releasing handles and forgetting inodes still work).</para>
 /// <para><b>Space.</b> st_blocks counts the 4 KiB pages extents touch, as tmpfs counts its pages; the live bytes of
 /// each segment are counted as extents come and go and written into the tree ('S' records) at each checkpoint.</para>
 /// </remarks>
-public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointParticipant
+public sealed partial class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointParticipant
 {
     /// <summary>Allocation unit of st_blocks and SEEK_DATA/SEEK_HOLE (the page of tmpfs).</summary>
     public const int PageSize = 4096;
@@ -73,6 +75,7 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
         ArgumentNullException.ThrowIfNull(core);
         var store = new VolumeInodeStore(core, options ?? new VolumeInodeStoreOptions(), log ?? NullLogger.Instance);
         store.ReadUsage();
+        store.Replay();
         if (!core.ReadOnly)
         {
             core.Participant = store;
@@ -229,7 +232,7 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
 
     public int SyncAll() => Sync();
 
-    /// <summary>Runs a checkpoint; EIO when the store failed or the volume was fenced (the data may not be durable).</summary>
+    /// <summary>Stores the data segments and commits the replay log (<see cref="VolumeCore.SyncAsync"/>); EIO when the store failed or the volume was fenced (the data may not be durable).</summary>
     private int Sync()
     {
         if (_core.ReadOnly)
@@ -243,10 +246,10 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
         }
         try
         {
-            _core.CheckpointAsync().GetAwaiter().GetResult();
+            _core.SyncAsync().GetAwaiter().GetResult();
             return 0;
         }
-        catch (Exception e) when (e is ObjectStoreException or IOException or SegmentWriterFailedException or VolumeFencedException)
+        catch (Exception e) when (e is ObjectStoreException or IOException or SegmentWriterFailedException or VolumeFencedException or ReplayLog.ReplayLogException)
         {
             _log.LogError(e, "sync of {Location} failed", _core.Location);
             return Errno.EIO;
@@ -336,23 +339,41 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
         int length = stored.EncodedLength;
         Span<byte> value = length <= 512 ? stackalloc byte[512] : new byte[length];
         stored.Encode(value);
-        Tree.Put(key[..keyLength], value[..length]);
+        TreePut(key[..keyLength], value[..length]);
         bool orphan = inode.Nlink == 0;
         if (orphan != _orphans.ContainsKey(inode.Ino))
         {
             keyLength = VolumeKeys.OfOrphan(key, inode.Ino);
             if (orphan)
             {
-                Tree.Put(key[..keyLength], []);
+                TreePut(key[..keyLength], []);
                 _orphans.TryAdd(inode.Ino, 0);
             }
             else
             {
-                Tree.Delete(key[..keyLength]);
+                TreeDelete(key[..keyLength]);
                 _orphans.TryRemove(inode.Ino, out _);
             }
         }
     }
+
+    /// <summary>Puts a record into the tree, as part of the log record of this thread's operation (if any: atime is not logged).</summary>
+    internal void TreePut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        Tree.Put(key, value);
+        VolumeOperation.Current(this)?.LogPut(key, value);
+    }
+
+    /// <summary>Deletes a record from the tree, as part of the log record of this thread's operation.</summary>
+    internal void TreeDelete(ReadOnlySpan<byte> key)
+    {
+        Tree.Delete(key);
+        VolumeOperation.Current(this)?.LogDelete(key);
+    }
+
+    /// <summary>Appends one committed operation's changes to the replay log.</summary>
+    internal void Journal(OperationKind kind, ReadOnlySpan<byte> changes, IReadOnlyList<int> starts) =>
+        _core.Journal?.Append(kind, changes, starts);
 
     /// <summary>Counts <paramref name="bytes"/> more (or fewer) live bytes in segment <paramref name="nonce"/>, whose data reaches at least <paramref name="end"/>.</summary>
     internal void CountUsage(ulong nonce, long bytes, long end)
@@ -396,14 +417,14 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
     private void DeleteRecords(ulong ino)
     {
         Span<byte> key = stackalloc byte[VolumeKeys.MaxLength];
-        Tree.Delete(key[..VolumeKeys.OfInode(key, ino)]);
+        TreeDelete(key[..VolumeKeys.OfInode(key, ino)]);
         if (_orphans.TryRemove(ino, out _))
         {
-            Tree.Delete(key[..VolumeKeys.OfOrphan(key, ino)]);
+            TreeDelete(key[..VolumeKeys.OfOrphan(key, ino)]);
         }
         foreach (byte[] name in KeysWithPrefix(VolumeKeys.Xattr, ino))
         {
-            Tree.Delete(name);
+            TreeDelete(name);
         }
     }
 
@@ -449,7 +470,7 @@ public sealed class VolumeInodeStore : IInodeStore, IInodeSource, ICheckpointPar
             (inode.Data as VolumeFileData)?.ReleaseAll();
             foreach (byte[] entryKey in inode.IsDirectory ? KeysWithPrefix(VolumeKeys.DirentByName, ino).Concat(KeysWithPrefix(VolumeKeys.DirentByCookie, ino)) : [])
             {
-                Tree.Delete(entryKey);
+                TreeDelete(entryKey);
             }
             inode.Freed = true;
             DeleteRecords(ino);

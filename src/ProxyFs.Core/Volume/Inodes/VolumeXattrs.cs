@@ -37,7 +37,7 @@ internal sealed class VolumeXattrs(VolumeInodeStore store, ulong ino) : IXattrs
             }
         }
         op.Record(store);
-        store.Tree.Put(key, value);
+        store.TreePut(key, value);
         return 0;
     }
 
@@ -50,7 +50,7 @@ internal sealed class VolumeXattrs(VolumeInodeStore store, ulong ino) : IXattrs
             return false;
         }
         op.Record(store);
-        store.Tree.Delete(key);
+        store.TreeDelete(key);
         return true;
     }
 
