@@ -40,6 +40,22 @@ public sealed class MaintenanceCommandTests
         f.Flush(flushToDisk: true);
     }
 
+    /// <summary>Periodic checkpoints 5 times a second, so the kept generations move past a deleted file quickly.</summary>
+    private const string FrequentCheckpoints = "checkpoint_interval=0.2";
+
+    /// <summary>
+    /// Ten changes, each synced and given time for a periodic checkpoint of its own (fsync commits the replay log;
+    /// only checkpoints move the kept generations on), so that more generations than are kept come after what went before.
+    /// </summary>
+    private static void Tick(TestMountPoint mountPoint)
+    {
+        for (int i = 0; i < 10; i++)
+        {
+            Sync(Path.Combine(mountPoint.Path, "tick" + i));
+            Thread.Sleep(400);
+        }
+    }
+
     private static ReclaimReport Gc(params string[] args)
     {
         CommandResult r = ProxyFsBinary.Run(CommandTimeout, ["gc", .. args, "--json"]);
@@ -54,7 +70,7 @@ public sealed class MaintenanceCommandTests
         const long Size = 64L << 20;
         using var volume = new FileVolume();
         using var mountPoint = new TestMountPoint();
-        using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, environment: ImmediateGc))
+        using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, FrequentCheckpoints, environment: ImmediateGc))
         {
             string big = Path.Combine(mountPoint.Path, "big");
             WriteAndSync(big, Size);
@@ -65,10 +81,7 @@ public sealed class MaintenanceCommandTests
             Assert.True(pinned.DeadBytes >= Size, pinned.ToString());
             Assert.True(pinned.WaitingBytes >= Size, "kept checkpoint generations still reach the file: " + pinned);
 
-            for (int i = 0; i < 10; i++)
-            {
-                Sync(Path.Combine(mountPoint.Path, "tick" + i)); // each fsync is a checkpoint: the kept generations move on
-            }
+            Tick(mountPoint); // the kept generations move on
             ReclaimReport freed = Gc(mountPoint.Path);
             Assert.True(freed.DeletedBytes >= Size, freed.ToString());
             Assert.True(StoreBytes(volume) < Size / 20, $"{StoreBytes(volume)} bytes left of {Size}");
@@ -85,13 +98,10 @@ public sealed class MaintenanceCommandTests
         using var volume = new FileVolume();
         using var mountPoint = new TestMountPoint();
         var environment = new Dictionary<string, string> { ["PROXYFS_GC_GRACE"] = "0s", ["PROXYFS_GC_INTERVAL"] = "1s" };
-        using DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, environment: environment);
+        using DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, FrequentCheckpoints, environment: environment);
         WriteAndSync(Path.Combine(mountPoint.Path, "big"), Size);
         File.Delete(Path.Combine(mountPoint.Path, "big"));
-        for (int i = 0; i < 10; i++)
-        {
-            Sync(Path.Combine(mountPoint.Path, "tick" + i));
-        }
+        Tick(mountPoint);
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (StoreBytes(volume) >= Size / 20 && DateTime.UtcNow < deadline)
         {
@@ -108,7 +118,7 @@ public sealed class MaintenanceCommandTests
         const long Size = 16L << 20;
         using var volume = new FileVolume();
         using var mountPoint = new TestMountPoint();
-        using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, environment: ImmediateGc))
+        using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint, FrequentCheckpoints, environment: ImmediateGc))
         {
             WriteAndSync(Path.Combine(mountPoint.Path, "big"), Size);
             File.WriteAllText(Path.Combine(mountPoint.Path, "small"), "kept");

@@ -43,6 +43,9 @@ public sealed record MountOptions
     /// <summary>replay_log=PATH: this volume's replay log directory (instead of replay_log.directory/&lt;volume id&gt;).</summary>
     public string? ReplayLog { get; init; }
 
+    /// <summary>checkpoint_interval=S: seconds between this volume's periodic checkpoints (default 10).</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
+
     /// <summary>accept_log_loss: mount although the replay log of an uncleanly unmounted volume is missing or damaged.</summary>
     public bool AcceptLogLoss { get; init; }
 
@@ -120,6 +123,7 @@ public sealed record MountOptions
             "metrics" => ParseMetrics(o, value, item),
             "replay_log" => o with { ReplayLog = AbsolutePath(value, item) },
             "accept_log_loss" => Flag(o with { AcceptLogLoss = true }, value, item),
+            "checkpoint_interval" => o with { CheckpointInterval = PositiveSeconds(value, item) },
             _ => throw new MountOptionException($"unknown mount option '{item}' (see docs/CONFIGURATION.md)"),
         };
     }
@@ -143,6 +147,12 @@ public sealed record MountOptions
             throw new MountOptionException($"mount option '{item}' needs a number of seconds from 0 to 86400");
         }
         return TimeSpan.FromSeconds(s);
+    }
+
+    private static TimeSpan PositiveSeconds(string? value, string item)
+    {
+        TimeSpan s = Seconds(value, item);
+        return s >= TimeSpan.FromMilliseconds(50) ? s : throw new MountOptionException($"mount option '{item}' needs a number of seconds from 0.05 to 86400");
     }
 
     private static long Size(string? value, string item) =>

@@ -93,6 +93,7 @@ internal sealed class ServedMount
                 ReplayLogDirectory = _request.Options.ReplayLog,
                 ReplayLogParent = _request.Settings.ReplayLogParent,
                 AcceptReplayLogLoss = _request.Options.AcceptLogLoss,
+                CheckpointInterval = _request.Options.CheckpointInterval,
             }, _log);
         }
         catch (VolumeUriException e)

@@ -54,6 +54,9 @@ public sealed record VolumeOpenOptions
 
     /// <summary>-o accept_log_loss.</summary>
     public bool AcceptReplayLogLoss { get; init; }
+
+    /// <summary>-o checkpoint_interval; null: the volume default (10 s).</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
 }
 
 /// <summary>
@@ -105,6 +108,7 @@ public static class VolumeFactory
                 ReplayLogDirectory = options.ReplayLogDirectory,
                 ReplayLogParent = options.ReplayLogParent,
                 AcceptReplayLogLoss = options.AcceptReplayLogLoss,
+                CheckpointInterval = options.CheckpointInterval ?? new VolumeOptions().CheckpointInterval,
                 ReadCacheName = options.CacheName,
                 ReadCacheWeight = options.CacheWeight,
                 ReadCacheDiskTier = options.DiskTier,

@@ -56,12 +56,13 @@ public sealed class FsckTests
         using var v = new MaintenanceVolume();
         using TempDirectory dir = TempDirectory.Create();
         using var reference = new LibcTarget(dir.Path, "tmpfs");
-        using (var subject = new FileSystemTarget(v.Fs!, "volume", remount: _ =>
+        // The remount runs as root: the tester may be acting as another user, who cannot make the replay log directory.
+        using (var subject = new FileSystemTarget(v.Fs!, "volume", remount: _ => PosixThread.AsRoot(() =>
         {
             v.Unmount();
             v.Mount();
             return v.Fs!;
-        }))
+        })))
         {
             var tester = new DifferentialTester(reference, subject) { RemountWeight = 3 };
             for (int i = batch; i < 16; i += 2)

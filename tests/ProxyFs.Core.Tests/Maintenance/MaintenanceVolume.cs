@@ -5,16 +5,27 @@ using ProxyFs.Core.Volume.Inodes;
 using ProxyFs.Core.Volume.Maintenance;
 using ProxyFs.ObjectStore;
 using ProxyFs.ObjectStore.Memory;
+using ProxyFs.Testing;
 using ProxyFs.Testing.Posix;
 
 namespace ProxyFs.Core.Tests.Maintenance;
 
-/// <summary>A volume in an in-memory store for space reclamation and fsck tests: POSIX calls by path, checkpoints by hand.</summary>
+/// <summary>
+/// A volume in an in-memory store for space reclamation and fsck tests: POSIX calls by path, checkpoints by hand, its
+/// replay log in a temporary directory of its own.
+/// </summary>
 internal sealed class MaintenanceVolume : IDisposable
 {
+    private readonly TempDirectory _logs = TempDirectory.Create();
+
     public MaintenanceVolume(int keepCheckpoints = 0, int maxSegmentSize = 1 << 20)
     {
-        Options = new VolumeOptions { CheckpointInterval = TimeSpan.Zero, KeepCheckpoints = keepCheckpoints };
+        Options = new VolumeOptions
+        {
+            CheckpointInterval = TimeSpan.Zero,
+            KeepCheckpoints = keepCheckpoints,
+            ReplayLogDirectory = System.IO.Path.Combine(_logs.Path, "log"),
+        };
         VolumeFormatter.FormatAsync(Store, new VolumeFormatOptions { MaxSegmentSize = maxSegmentSize }, new RootDirectoryOptions()).GetAwaiter().GetResult();
         Mount();
     }
@@ -29,9 +40,11 @@ internal sealed class MaintenanceVolume : IDisposable
 
     public VolumeInodeStore Inodes => Fs!.VolumeStore;
 
-    public void Mount()
+    /// <summary>Mounts; <paramref name="acceptLogLoss"/>: even when the last mount crashed and its replay log is gone.</summary>
+    public void Mount(bool acceptLogLoss = false)
     {
-        Fs = VolumeFileSystem.OpenAsync(Store, Options, new VolumeInodeStoreOptions(), new PosixFileSystemOptions()).GetAwaiter().GetResult();
+        Fs = VolumeFileSystem.OpenAsync(Store, Options with { AcceptReplayLogLoss = acceptLogLoss }, new VolumeInodeStoreOptions(),
+            new PosixFileSystemOptions()).GetAwaiter().GetResult();
         Posix = new FileSystemTarget(Fs, "volume");
     }
 
@@ -42,8 +55,21 @@ internal sealed class MaintenanceVolume : IDisposable
         Fs = null;
     }
 
-    /// <summary>Drops the mount without a checkpoint, as kill -9 would (nothing more reaches the store).</summary>
-    public void Crash() => Fs = null;
+    /// <summary>
+    /// Drops the mount without a checkpoint, as kill -9 would: nothing more reaches the store, and the replay log is
+    /// closed as a dead process leaves it (the next mount replays it).
+    /// </summary>
+    public void Crash()
+    {
+        Fs!.Core.AbandonForTest();
+        Fs = null;
+    }
+
+    /// <summary>Deletes the replay log (after <see cref="Crash"/>: the changes since the last checkpoint are lost).</summary>
+    public void LoseReplayLog() => Directory.Delete(Options.ReplayLogDirectory!, recursive: true);
+
+    /// <summary>syncfs: the data in the store, the replay log committed.</summary>
+    public void Sync() => Assert.Equal(0, Fs!.SyncFs(Caller.Root));
 
     public void FlushData() => Fs!.Core.Data!.FlushAsync().GetAwaiter().GetResult();
 
@@ -104,5 +130,15 @@ internal sealed class MaintenanceVolume : IDisposable
         }
     }
 
-    public void Dispose() => Fs?.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            Fs?.Dispose();
+        }
+        finally
+        {
+            _logs.Dispose();
+        }
+    }
 }

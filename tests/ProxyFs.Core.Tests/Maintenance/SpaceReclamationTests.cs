@@ -110,7 +110,7 @@ public sealed class SpaceReclamationTests
     }
 
     [Fact]
-    public void Segments_a_crashed_mount_uploaded_are_orphans_and_reclaimed()
+    public void Segments_a_crashed_mount_uploaded_are_orphans_and_reclaimed_when_its_replay_log_is_lost()
     {
         using var v = new MaintenanceVolume();
         v.WriteFile("/kept", 50_000, seed: 8);
@@ -119,13 +119,34 @@ public sealed class SpaceReclamationTests
         v.FlushData(); // the segments are stored, no checkpoint names them
         long stored = v.DataSegmentBytes();
         v.Crash();
+        v.LoseReplayLog();
 
         Assert.Throws<VolumeInUseException>(() => v.Fsck());
-        v.Mount();
+        v.Mount(acceptLogLoss: true);
+        Assert.NotEqual(0, v.Posix.Stat("/lost", out _));
         ReclaimReport report = v.Gc();
         Assert.True(report.OrphanObjects >= 2, report.ToString());
         Assert.True(v.DataSegmentBytes() <= stored - (2 << 20));
         Assert.Equal(50_000, v.ReadFile("/kept", 100_000).Length);
+        v.AssertFsckClean();
+    }
+
+    [Fact]
+    public void Segments_that_only_the_replay_log_names_after_a_crash_are_kept()
+    {
+        using var v = new MaintenanceVolume();
+        v.WriteFile("/kept", 50_000, seed: 8);
+        v.Checkpoint();
+        v.WriteFile("/synced", 2 << 20, seed: 9);
+        byte[] expected = v.ReadFile("/synced", 4 << 20);
+        v.Sync(); // the segments are stored and the log committed; no checkpoint names them
+        v.Crash();
+
+        long stored = v.DataSegmentBytes();
+        v.Mount(); // replays the log: the tree names the segments again
+        v.Gc(); // (metadata of generations no longer kept may go)
+        Assert.Equal(stored, v.DataSegmentBytes());
+        Assert.Equal(expected, v.ReadFile("/synced", 4 << 20));
         v.AssertFsckClean();
     }
 
