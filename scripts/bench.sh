@@ -8,13 +8,16 @@
 # proxyfs-s3's sequential write also with the server's raw PUT throughput, measured in the same run.
 #
 # Environment: BENCH_SEQ_MB (default 1024), BENCH_FILES (10000), BENCH_RAND_SECONDS (15), BENCH_ONLY (a
-# space-separated subset of: seqwrite seqread smallfiles tar randwrite randread), BENCH_TARGETS (subset of targets).
+# space-separated subset of: seqwrite seqread smallfiles tar randwrite randread), BENCH_TARGETS (subset of targets),
+# BENCH_WARMUP (1: before measuring, every target — baselines too — runs a small round of creates, a 64 MiB write and
+# its read, so that a freshly started daemon is measured in its steady state, as a long-running one is used; 0: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SEQ_MB=${BENCH_SEQ_MB:-1024}
 FILES=${BENCH_FILES:-10000}
 RAND_SECONDS=${BENCH_RAND_SECONDS:-15}
+WARMUP=${BENCH_WARMUP:-1}
 ONLY=${BENCH_ONLY:-"seqwrite seqread smallfiles tar randwrite randread"}
 TARGETS=${BENCH_TARGETS:-"tmpfs bindfs proxyfs proxyfs-file proxyfs-s3"}
 PROXYFS=${PROXYFS:-bin/proxyfs}
@@ -158,8 +161,22 @@ run_workloads() {
   done
 }
 
+# The same small round on every target before its measured workloads (see BENCH_WARMUP above).
+warm_up() {
+  local dir=${DIR[$1]}
+  mkdir -p "$dir/warmup"
+  "$work/smallfiles" "$dir/warmup" 2000 20 4096 >/dev/null
+  fio_run "$dir/warmup" write 1M 64M --end_fsync=1 >/dev/null
+  fio_run "$dir/warmup" read 1M 64M >/dev/null
+  rm -rf "$dir/warmup"
+}
+
 for t in $TARGETS; do
   setup_target "$t"
+  if [ "$WARMUP" = 1 ]; then
+    echo "bench: warming up $t" >&2
+    warm_up "$t"
+  fi
   echo "bench: running on $t (${DIR[$t]})" >&2
   run_workloads "$t"
 done
