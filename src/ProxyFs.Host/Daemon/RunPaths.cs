@@ -34,6 +34,13 @@ public static class RunPaths
     public static string LogDirectory =>
         IsRoot ? "/var/log/proxyfs" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "proxyfs");
 
+    /// <summary>
+    /// Where volumes keep their replay logs when replay_log.directory is not set: /var/lib/proxyfs as root, and
+    /// ~/.local/state/proxyfs/replay-log otherwise (a user's mount cannot write /var/lib). Both survive a reboot.
+    /// </summary>
+    public static string DefaultReplayLogParent =>
+        IsRoot ? "/var/lib/proxyfs" : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "proxyfs", "replay-log");
+
     /// <summary>The absolute, normalized form of a mount point as given (symlinks in it resolved when it exists).</summary>
     public static string NormalizeMountPoint(string mountPoint)
     {

@@ -49,7 +49,7 @@ public sealed record VolumeOpenOptions
     /// <summary>The replay log directory itself (-o replay_log=); null: <see cref="ReplayLogParent"/>/&lt;volume id&gt;.</summary>
     public string? ReplayLogDirectory { get; init; }
 
-    /// <summary>replay_log.directory; null: /var/lib/proxyfs.</summary>
+    /// <summary>replay_log.directory; null: <see cref="RunPaths.DefaultReplayLogParent"/>.</summary>
     public string? ReplayLogParent { get; init; }
 
     /// <summary>-o accept_log_loss.</summary>
@@ -106,7 +106,7 @@ public static class VolumeFactory
             {
                 ReadOnly = readOnly,
                 ReplayLogDirectory = options.ReplayLogDirectory,
-                ReplayLogParent = options.ReplayLogParent,
+                ReplayLogParent = options.ReplayLogParent ?? RunPaths.DefaultReplayLogParent,
                 AcceptReplayLogLoss = options.AcceptReplayLogLoss,
                 CheckpointInterval = options.CheckpointInterval ?? new VolumeOptions().CheckpointInterval,
                 ReadCacheName = options.CacheName,
