@@ -44,17 +44,26 @@ public sealed class MaintenanceCommandTests
     private const string FrequentCheckpoints = "checkpoint_interval=0.2";
 
     /// <summary>
-    /// Ten changes, each synced and given time for a periodic checkpoint of its own (fsync commits the replay log;
-    /// only checkpoints move the kept generations on), so that more generations than are kept come after what went before.
+    /// Ten changes, each synced and followed by a periodic checkpoint of its own (fsync commits the replay log; only
+    /// checkpoints move the kept generations on), so that more generations than are kept come after what went before.
     /// </summary>
     private static void Tick(TestMountPoint mountPoint)
     {
         for (int i = 0; i < 10; i++)
         {
             Sync(Path.Combine(mountPoint.Path, "tick" + i));
-            Thread.Sleep(400);
+            // Two more: the first may have taken its snapshot before the change.
+            long wanted = Checkpoints(mountPoint) + 2;
+            DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Checkpoints(mountPoint) < wanted)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no periodic checkpoint within 30 s of a change");
+                Thread.Sleep(50);
+            }
         }
     }
+
+    private static long Checkpoints(TestMountPoint mountPoint) => ProxyFsBinary.Status(mountPoint.Path).Volume.Checkpoints ?? 0;
 
     private static ReclaimReport Gc(params string[] args)
     {

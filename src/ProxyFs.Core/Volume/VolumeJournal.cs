@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using ProxyFs.Core.Durability;
 using ProxyFs.Core.FileSystem.Inodes;
@@ -110,6 +111,10 @@ public sealed class VolumeJournal : IDisposable
             Dropped(Interlocked.Read(ref _epoch));
             return false;
         }
+        if (JournalRecord.HeaderLength + changes.Length <= _log.MaxPayloadLength)
+        {
+            return AppendOne(kind, changes, starts.Count);
+        }
         List<byte[]> payloads = JournalRecord.Payloads(kind, changes, starts, _log.MaxPayloadLength);
         try
         {
@@ -128,6 +133,34 @@ public sealed class VolumeJournal : IDisposable
             MarkLost(e);
             Dropped(Interlocked.Read(ref _epoch));
             return false;
+        }
+        CrashPoints.Hit(CrashPoints.JournalAfterAppend);
+        return true;
+    }
+
+    /// <summary>The common case of <see cref="Append"/>: the operation fits one record, assembled in a pooled buffer.</summary>
+    private bool AppendOne(OperationKind kind, ReadOnlySpan<byte> changes, int count)
+    {
+        int length = JournalRecord.HeaderLength + changes.Length;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            JournalRecord.WriteHeader(buffer, kind, continued: false, count);
+            changes.CopyTo(buffer.AsSpan(JournalRecord.HeaderLength));
+            lock (_appendLock)
+            {
+                _last = _log.Append(Interlocked.Read(ref _epoch), buffer.AsSpan(0, length));
+            }
+        }
+        catch (ReplayLogException e)
+        {
+            MarkLost(e);
+            Dropped(Interlocked.Read(ref _epoch));
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         CrashPoints.Hit(CrashPoints.JournalAfterAppend);
         return true;

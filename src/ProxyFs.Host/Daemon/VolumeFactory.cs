@@ -108,11 +108,14 @@ public static class VolumeFactory
                 ReplayLogDirectory = options.ReplayLogDirectory,
                 ReplayLogParent = options.ReplayLogParent ?? RunPaths.DefaultReplayLogParent,
                 AcceptReplayLogLoss = options.AcceptReplayLogLoss,
-                CheckpointInterval = options.CheckpointInterval ?? new VolumeOptions().CheckpointInterval,
                 ReadCacheName = options.CacheName,
                 ReadCacheWeight = options.CacheWeight,
                 ReadCacheDiskTier = options.DiskTier,
             };
+            if (options.CheckpointInterval is { } interval)
+            {
+                volumeOptions = volumeOptions with { CheckpointInterval = interval };
+            }
             VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, volumeOptions,
                 new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), options.Cache, log: log).GetAwaiter().GetResult();
             VolumeDescriptor d = fs.Core.Descriptor;
