@@ -143,6 +143,40 @@ public sealed class ReplayLogTornTailTests
         AssertSameRecords(written, ReadAll(log).Records);
     }
 
+    [Fact]
+    public void A_commit_at_a_page_start_after_the_padding_of_a_record_moved_to_that_page_is_a_clean_end()
+    {
+        // A record that does not fit in what is left of a page goes to the next page; a commit taken just when the tail
+        // has moved there (before the record is in it) ends the log at the page start, past the unused end of the page.
+        using TempDirectory dir = TempDirectory.Create();
+        (List<Written> written, List<ReplayRecord> stored) = WriteLog(dir.Path);
+        int moved = stored.FindIndex(r => r.Address > 0 && (r.Address & ((1L << Small.PageSizeBits) - 1)) == 0);
+        Assert.True(moved > 0, "the test log must have a record at the start of a later page");
+        long previousEnd = stored[moved - 1].Address + 4 + ((24 + stored[moved - 1].Payload.Length + 3) & ~3);
+        Assert.True(previousEnd < stored[moved].Address, "the page before must end with unused bytes");
+        using (CommitFile commit = CommitFile.Open(dir.Path, create: false, readOnly: false))
+        {
+            commit.RewriteUntil(stored[moved].Address);
+        }
+
+        List<Written> next;
+        using (var log = VolumeReplayLog.Open(dir.Path, VolumeA, Small with { ExpectExisting = true }))
+        {
+            Assert.Null(log.Opened.TornTail);
+            Assert.Equal(moved, log.Opened.Records);
+            (List<ReplayRecord> records, ReplayOutcome outcome) = ReadAll(log);
+            Assert.Null(outcome.TornTail);
+            AssertSameRecords(written.Take(moved).ToList(), records);
+            next = AppendCommitted(log, 5, _ => 2, firstIndex: 1000);
+            Assert.Equal((ulong)moved + 1, next[0].Position.Sequence);
+        }
+        using (var log = VolumeReplayLog.Open(dir.Path, VolumeA, Small with { ExpectExisting = true }))
+        {
+            Assert.Null(log.Opened.TornTail);
+            AssertSameRecords([.. written.Take(moved), .. next], ReadAll(log).Records);
+        }
+    }
+
     /// <summary>Writes <see cref="Records"/> committed records, all in the first segment file, and returns them as written and as stored.</summary>
     private static (List<Written> Written, List<ReplayRecord> Stored) WriteLog(string directory)
     {
