@@ -13,7 +13,10 @@ namespace ProxyFs.Integration.Tests;
 /// </summary>
 public sealed class S3Volume(S3ServerFixture server, string name)
 {
-    public string Uri { get; } = Format(server, $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)]);
+    /// <summary>The volume's prefix in the bucket.</summary>
+    public string Prefix { get; } = $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)];
+
+    public string Uri => field ??= Format(server, Prefix);
 
     public IReadOnlyDictionary<string, string> Environment => server.CredentialEnvironment;
 

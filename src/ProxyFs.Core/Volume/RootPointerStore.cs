@@ -50,6 +50,7 @@ public sealed class RootPointerStore(IObjectStore store, string key = VolumeLayo
     private async Task WriteAsync(RootPointer next, PutCondition condition, CancellationToken cancellationToken)
     {
         byte[] bytes = next.Encode();
+        string? replaced = _etag;
         try
         {
             PutResult put = await store.PutAsync(key, bytes, condition, cancellationToken).ConfigureAwait(false);
@@ -61,12 +62,18 @@ public sealed class RootPointerStore(IObjectStore store, string key = VolumeLayo
         }
         catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.Indeterminate || e.OutcomeUnknown)
         {
+            // The connection broke (or the server did not answer) before the response: read what the root pointer is now.
             (RootPointer current, string etag) = await ReadWithETagAsync(cancellationToken).ConfigureAwait(false);
-            if (!current.Encode().AsSpan().SequenceEqual(bytes))
+            if (current.Encode().AsSpan().SequenceEqual(bytes))
             {
-                throw await FencedAsync(next, cancellationToken).ConfigureAwait(false);
+                _etag = etag; // The put landed.
+                return;
             }
-            _etag = etag;
+            if (replaced is not null && etag == replaced)
+            {
+                throw; // It did not land: the root pointer is still the one it was to replace, so a later try can.
+            }
+            throw await FencedAsync(next, cancellationToken).ConfigureAwait(false);
         }
     }
 

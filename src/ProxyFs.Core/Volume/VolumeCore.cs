@@ -345,7 +345,7 @@ public sealed class VolumeCore : IAsyncDisposable
             && (ulong)Interlocked.Read(ref _nextInode) == root.NextInode && !_nonces!.Low;
         ulong epoch = _pendingEpoch;
         // Every extent in the snapshot was added after its bytes were appended: flushing now covers them all.
-        await Data!.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await FlushDataAsync(cancellationToken).ConfigureAwait(false);
         CrashPoints.Hit(CrashPoints.CheckpointAfterDataFlush);
         if (!cp.IsEmpty)
         {
@@ -380,12 +380,31 @@ public sealed class VolumeCore : IAsyncDisposable
             await CheckpointAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             return;
         }
-        await Data!.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await FlushDataAsync(cancellationToken).ConfigureAwait(false);
         CrashPoints.Hit(CrashPoints.FsyncAfterSegments);
         if (!Journal.CommitAll())
         {
             await CheckpointAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Stores every data segment appended so far. When the segment writer has failed (the store refused or did not
+    /// answer through all of an upload's retries: an outage), the segments it kept in memory are uploaded again first,
+    /// so the volume takes writes again once the store is back: each fsync and each periodic checkpoint tries.
+    /// </summary>
+    private async Task FlushDataAsync(CancellationToken cancellationToken)
+    {
+        SegmentWriter data = Data!;
+        if (data.State == SegmentWriterState.Failed)
+        {
+            _log.LogWarning("{Location}: uploading again the {Count} data segment(s) kept in memory since the store failed ({Reason})",
+                _store.Location, data.FailedSegments.Count, data.Failure?.Message);
+            await data.RetryFailedAsync(cancellationToken).ConfigureAwait(false);
+            _log.LogInformation("{Location}: the data segments kept in memory are stored; writes are accepted again", _store.Location);
+            return;
+        }
+        await data.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops all writing (checkpoints included) for <paramref name="reason"/>: what is in the store stays as the last checkpoint left it.</summary>

@@ -98,6 +98,38 @@ public sealed class VolumeCoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_root_pointer_put_whose_outcome_is_unknown_and_that_did_not_land_is_retried_not_taken_for_fencing()
+    {
+        var plan = new FaultPlan();
+        var store = new FaultInjectingObjectStore(new MemoryObjectStore("v"), plan);
+        await FormatAsync(store);
+        var roots = new RootPointerStore(store);
+        RootPointer root = await roots.ReadAsync();
+        RootPointer next = root with { Generation = root.Generation + 1 };
+
+        // The connection broke before the answer and the put did not land: the root pointer is still the one replaced.
+        plan.FailNext(ObjectStoreOperation.Put, 1, ObjectStoreErrorKind.Indeterminate);
+        var e = await Assert.ThrowsAsync<ObjectStoreException>(() => roots.ReplaceAsync(next));
+        Assert.IsNotType<VolumeFencedException>(e);
+        Assert.Equal(root.Generation, (await new RootPointerStore(store.Inner).ReadAsync()).Generation);
+        await roots.ReplaceAsync(next);
+
+        // It landed before the connection broke: that is this writer's own put, not another writer's.
+        RootPointer after = next with { Generation = next.Generation + 1 };
+        plan.FailNextPutsAfterLanding();
+        await roots.ReplaceAsync(after);
+        Assert.Equal(after.Generation, (await new RootPointerStore(store.Inner).ReadAsync()).Generation);
+
+        // Another writer's root pointer: fenced, whatever the outcome of this writer's put.
+        RootPointer other = after with { Generation = after.Generation + 5 };
+        var rival = new RootPointerStore(store.Inner);
+        await rival.ReadAsync();
+        await rival.ReplaceAsync(other);
+        plan.FailNext(ObjectStoreOperation.Put, 1, ObjectStoreErrorKind.Indeterminate);
+        await Assert.ThrowsAsync<VolumeFencedException>(() => roots.ReplaceAsync(after with { Generation = after.Generation + 1 }));
+    }
+
+    [Fact]
     public async Task An_unclean_mount_loses_only_what_came_after_its_last_checkpoint()
     {
         var store = new MemoryObjectStore("v");

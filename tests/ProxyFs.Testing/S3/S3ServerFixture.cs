@@ -9,7 +9,7 @@ namespace ProxyFs.Testing.S3;
 /// <summary>
 /// Starts an S3 server on 127.0.0.1 with scripts/s3/&lt;name&gt;.sh once per test run (an xunit collection fixture) and
 /// stops it at the end. The script prints <c>export NAME=value</c> lines: endpoint, keys, bucket. Store tests use
-/// <see cref="Options"/>; tests of the proxyfs executable use <see cref="VolumeUri"/> and pass
+/// <see cref="Options"/>; tests of the proxyfs executable use <see cref="VolumeUri(string)"/> and pass
 /// <see cref="CredentialEnvironment"/> to the processes they start (credentials never go into a URI).
 /// </summary>
 public abstract class S3ServerFixture : IAsyncLifetime
@@ -48,8 +48,11 @@ public abstract class S3ServerFixture : IAsyncLifetime
     };
 
     /// <summary>An s3:// volume URI under <paramref name="prefix"/> of the bucket, with the endpoint and region in its query.</summary>
-    public string VolumeUri(string prefix) =>
-        $"s3://{Bucket}/{prefix.Trim('/')}?endpoint={Endpoint.GetLeftPart(UriPartial.Authority)}&region={Region}&path_style=true";
+    public string VolumeUri(string prefix) => VolumeUri(prefix, Endpoint);
+
+    /// <summary>The same, reaching the server through <paramref name="endpoint"/> (an <see cref="OutageProxy"/>).</summary>
+    public string VolumeUri(string prefix, Uri endpoint) =>
+        $"s3://{Bucket}/{prefix.Trim('/')}?endpoint={endpoint.GetLeftPart(UriPartial.Authority)}&region={Region}&path_style=true";
 
     /// <summary>Options for a store under <paramref name="prefix"/>, with small multipart settings so that tests exercise multipart cheaply.</summary>
     public S3StoreOptions Options(string prefix = "") => new()
