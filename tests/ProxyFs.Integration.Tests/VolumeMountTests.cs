@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ProxyFs.Core.Volume;
 using ProxyFs.Integration.Tests.Support;
 using ProxyFs.ObjectStore;
 using ProxyFs.Testing;
@@ -149,6 +150,53 @@ public sealed class VolumeMountTests
             Assert.InRange(segments.Count, 1, 10);
             Assert.Equal(10_000, Directory.GetFiles(mountPoint.Path).Length);
             Assert.Equal((byte)77, File.ReadAllBytes(Path.Combine(mountPoint.Path, "f00077"))[0]);
+        }
+    }
+
+    [Fact]
+    public void Tuning_options_set_the_flush_size_and_the_checkpoint_generations_kept()
+    {
+        using var volume = new FileVolume();
+        using var mountPoint = new TestMountPoint();
+        byte[] bytes = new byte[4 << 20];
+        new Random(4).NextBytes(bytes);
+        using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint,
+                   "max_flush_size=1MiB,max_flush_time=30,keep_checkpoints=2,metadata_cache=8MiB,checkpoint_interval=0.1"))
+        {
+            using (var f = new FileStream(Path.Combine(mountPoint.Path, "big"), FileMode.Create))
+            {
+                f.Write(bytes);
+                f.Flush(flushToDisk: true);
+            }
+            // 4 MiB in segments of at most 1 MiB of data (the default is one segment of up to 10 MiB).
+            Assert.InRange(volume.Keys("segments/").Count, 4, 6);
+            for (int i = 0; i < 6; i++)
+            {
+                File.WriteAllText(Path.Combine(mountPoint.Path, $"n{i}"), "x");
+                ulong generation = ReadRoot(volume.Uri).Generation;
+                Assert.True(SpinWait.SpinUntil(() => ReadRoot(volume.Uri).Generation > generation, TimeSpan.FromSeconds(30)), daemon.Output);
+            }
+            Assert.Equal(2, ReadRoot(volume.Uri).History.Count);
+        }
+        using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint))
+        {
+            Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(mountPoint.Path, "big")));
+        }
+        using var other = new TestMountPoint();
+        var e = Assert.Throws<InvalidOperationException>(() => DaemonProcess.Start(volume.Uri, other, "max_flush_size=20MiB"));
+        Assert.Contains("this volume's segment size", e.Message, StringComparison.Ordinal);
+    }
+
+    private static RootPointer ReadRoot(string uri)
+    {
+        IObjectStore store = ObjectStores.Open(uri);
+        try
+        {
+            return new RootPointerStore(store).ReadAsync().GetAwaiter().GetResult();
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
         }
     }
 

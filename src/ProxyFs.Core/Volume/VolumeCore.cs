@@ -30,7 +30,7 @@ public sealed class VolumeCore : IAsyncDisposable
     private readonly ILogger _log;
     private readonly SemaphoreSlim _rootLock = new(1, 1);
     private readonly SemaphoreSlim _checkpointLock = new(1, 1);
-    private readonly ITimer? _timer;
+    private ITimer? _timer;
     private readonly NonceReservation? _nonces;
     private readonly ReadCacheVolume? _cacheVolume;
     private RootPointer _root;
@@ -61,7 +61,7 @@ public sealed class VolumeCore : IAsyncDisposable
             _nonces = new NonceReservation(root.NoncesReservedUpTo, root.NoncesReservedUpTo, options.NonceBatch, Reserve);
             Data = new SegmentWriter(store, _nonces, descriptor.VolumeIdBytes, options.Segments with
             {
-                MaxFlushSize = descriptor.MaxSegmentSize,
+                MaxFlushSize = options.MaxFlushSize ?? descriptor.MaxSegmentSize,
                 BlockSize = descriptor.SegmentBlockSize,
                 KeyPrefix = VolumeLayout.DataSegments.Prefix,
                 TimeProvider = options.TimeProvider,
@@ -70,10 +70,28 @@ public sealed class VolumeCore : IAsyncDisposable
         _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
         DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data,
             new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier });
-        if (!ReadOnly && options.CheckpointInterval > TimeSpan.Zero)
+    }
+
+    /// <summary>
+    /// Starts the periodic checkpoints (every <see cref="VolumeOptions.CheckpointInterval"/>; none when it is zero or the
+    /// volume is read-only). Called once the volume is ready for them — the replay log replayed and the
+    /// <see cref="Participant"/> registered — never from the open itself: a checkpoint during replay would freeze a tree
+    /// half replayed and trim records not yet applied. Each one is armed when the previous one has finished, so a slow
+    /// store (or an outage) never piles checkpoints up. Idempotent.
+    /// </summary>
+    public void StartPeriodicCheckpoints()
+    {
+        if (ReadOnly || _options.CheckpointInterval <= TimeSpan.Zero || Volatile.Read(ref _disposed) != 0)
         {
-            _timer = options.TimeProvider.CreateTimer(_ => PeriodicCheckpoint(), null, options.CheckpointInterval, options.CheckpointInterval);
+            return;
         }
+        ITimer timer = _options.TimeProvider.CreateTimer(_ => _ = PeriodicCheckpointAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (Interlocked.CompareExchange(ref _timer, timer, null) is not null)
+        {
+            timer.Dispose();
+            return;
+        }
+        timer.Change(_options.CheckpointInterval, Timeout.InfiniteTimeSpan);
     }
 
     public VolumeDescriptor Descriptor { get; }
@@ -187,6 +205,11 @@ public sealed class VolumeCore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         log ??= NullLogger.Instance;
         VolumeDescriptor descriptor = await ReadDescriptorAsync(store, cancellationToken).ConfigureAwait(false);
+        if (options.MaxFlushSize is < 1 || options.MaxFlushSize > descriptor.MaxSegmentSize)
+        {
+            throw new InvalidOperationException(
+                $"a flush size of {options.MaxFlushSize} bytes is outside 1 to this volume's segment size of {descriptor.MaxSegmentSize} bytes (fixed when it was formatted)");
+        }
         var rootStore = new RootPointerStore(store);
         RootPointer root = await rootStore.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (root.VolumeId != descriptor.VolumeId)
@@ -470,7 +493,7 @@ public sealed class VolumeCore : IAsyncDisposable
         return limit >= atLeast ? limit : throw new InvalidOperationException($"nonce reservation {limit} below {atLeast}");
     }
 
-    private void PeriodicCheckpoint()
+    private async Task PeriodicCheckpointAsync()
     {
         if (_fenced is not null || Volatile.Read(ref _disposed) != 0)
         {
@@ -478,7 +501,7 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         try
         {
-            CheckpointAsync().GetAwaiter().GetResult();
+            await CheckpointAsync().ConfigureAwait(false);
         }
         catch (VolumeFencedException)
         {
@@ -487,6 +510,24 @@ public sealed class VolumeCore : IAsyncDisposable
         catch (Exception e) when (e is ObjectStoreException or IOException or SegmentWriterFailedException)
         {
             _log.LogError(e, "periodic checkpoint of {Location} failed; retrying at the next interval", _store.Location);
+        }
+        catch (Exception e)
+        {
+            // Nothing above this task would see it: say it loudly (unless the volume was being disposed under it), and
+            // keep trying at the next interval.
+            _log.Log(Volatile.Read(ref _disposed) == 0 ? LogLevel.Critical : LogLevel.Debug, e,
+                "periodic checkpoint of {Location} failed unexpectedly; retrying at the next interval", _store.Location);
+        }
+        if (_fenced is null && Volatile.Read(ref _disposed) == 0)
+        {
+            try
+            {
+                _timer?.Change(_options.CheckpointInterval, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The volume was disposed since the check above: there is nothing to arm again.
+            }
         }
     }
 

@@ -38,6 +38,9 @@ public sealed record VolumeOptions
     /// <summary>Tuning of the data segment writer; the key prefix and segment size come from the volume.</summary>
     public SegmentWriterOptions Segments { get; init; } = new();
 
+    /// <summary>Seal and upload a data segment at this many bytes; null: the volume's segment size (its maximum, fixed at format).</summary>
+    public int? MaxFlushSize { get; init; }
+
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>The volume's name in the read cache (its metrics carry it); null: the volume id.</summary>

@@ -46,6 +46,18 @@ public sealed record MountOptions
     /// <summary>checkpoint_interval=S: seconds between this volume's periodic checkpoints (default 10).</summary>
     public TimeSpan? CheckpointInterval { get; init; }
 
+    /// <summary>max_flush_size=SIZE: a data segment is sealed and uploaded at this size (default and at most the volume's segment size).</summary>
+    public long? MaxFlushSize { get; init; }
+
+    /// <summary>max_flush_time=S: a data segment is sealed this long after its first byte (default 1).</summary>
+    public TimeSpan? MaxFlushTime { get; init; }
+
+    /// <summary>keep_checkpoints=N: earlier checkpoint generations kept mountable (default 8).</summary>
+    public int? KeepCheckpoints { get; init; }
+
+    /// <summary>metadata_cache=SIZE: memory for the metadata tree's pages (default 64 MiB).</summary>
+    public long? MetadataCache { get; init; }
+
     /// <summary>accept_log_loss: mount although the replay log of an uncleanly unmounted volume is missing or damaged.</summary>
     public bool AcceptLogLoss { get; init; }
 
@@ -124,6 +136,10 @@ public sealed record MountOptions
             "replay_log" => o with { ReplayLog = AbsolutePath(value, item) },
             "accept_log_loss" => Flag(o with { AcceptLogLoss = true }, value, item),
             "checkpoint_interval" => o with { CheckpointInterval = PositiveSeconds(value, item) },
+            "max_flush_size" => o with { MaxFlushSize = SizeBetween(value, item, 64L << 10, 1L << 30) },
+            "max_flush_time" => o with { MaxFlushTime = PositiveSeconds(value, item) },
+            "keep_checkpoints" => o with { KeepCheckpoints = (int)Number(value, item, 1, 10_000) },
+            "metadata_cache" => o with { MetadataCache = SizeBetween(value, item, 1L << 20, 1L << 40) },
             _ => throw new MountOptionException($"unknown mount option '{item}' (see docs/CONFIGURATION.md)"),
         };
     }
@@ -157,6 +173,13 @@ public sealed record MountOptions
 
     private static long Size(string? value, string item) =>
         Config.ByteSize.TryParse(value, out long n) ? n : throw new MountOptionException($"mount option '{item}' needs a size such as 512MiB or 2GiB");
+
+    private static long SizeBetween(string? value, string item, long min, long max)
+    {
+        long n = Size(value, item);
+        return n >= min && n <= max ? n
+            : throw new MountOptionException($"mount option '{item}' needs a size from {Config.ByteSize.Format(min)} to {Config.ByteSize.Format(max)}");
+    }
 
     private static MountOptions ParseMetrics(MountOptions o, string? value, string item)
     {

@@ -94,6 +94,10 @@ internal sealed class ServedMount
                 ReplayLogParent = _request.Settings.ReplayLogParent,
                 AcceptReplayLogLoss = _request.Options.AcceptLogLoss,
                 CheckpointInterval = _request.Options.CheckpointInterval,
+                MaxFlushSize = _request.Options.MaxFlushSize,
+                MaxFlushTime = _request.Options.MaxFlushTime,
+                KeepCheckpoints = _request.Options.KeepCheckpoints,
+                MetadataCache = _request.Options.MetadataCache,
             }, _log);
         }
         catch (VolumeUriException e)

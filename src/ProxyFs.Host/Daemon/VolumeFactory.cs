@@ -57,6 +57,18 @@ public sealed record VolumeOpenOptions
 
     /// <summary>-o checkpoint_interval; null: the volume default (10 s).</summary>
     public TimeSpan? CheckpointInterval { get; init; }
+
+    /// <summary>-o max_flush_size; null: the volume's segment size.</summary>
+    public long? MaxFlushSize { get; init; }
+
+    /// <summary>-o max_flush_time; null: the default (1 s).</summary>
+    public TimeSpan? MaxFlushTime { get; init; }
+
+    /// <summary>-o keep_checkpoints; null: the default (8).</summary>
+    public int? KeepCheckpoints { get; init; }
+
+    /// <summary>-o metadata_cache; null: the default (64 MiB).</summary>
+    public long? MetadataCache { get; init; }
 }
 
 /// <summary>
@@ -112,10 +124,7 @@ public static class VolumeFactory
                 ReadCacheWeight = options.CacheWeight,
                 ReadCacheDiskTier = options.DiskTier,
             };
-            if (options.CheckpointInterval is { } interval)
-            {
-                volumeOptions = volumeOptions with { CheckpointInterval = interval };
-            }
+            volumeOptions = Tuned(volumeOptions, options);
             VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, volumeOptions,
                 new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), options.Cache, log: log).GetAwaiter().GetResult();
             VolumeDescriptor d = fs.Core.Descriptor;
@@ -132,4 +141,14 @@ public static class VolumeFactory
             throw new VolumeUriException(StoreErrors.Describe(e));
         }
     }
+
+    /// <summary>The tuning mount options given (-o checkpoint_interval, max_flush_size, …) over the volume defaults.</summary>
+    private static VolumeOptions Tuned(VolumeOptions v, VolumeOpenOptions o) => v with
+    {
+        CheckpointInterval = o.CheckpointInterval ?? v.CheckpointInterval,
+        MaxFlushSize = o.MaxFlushSize is { } size ? (int)size : v.MaxFlushSize,
+        Segments = o.MaxFlushTime is { } time ? v.Segments with { MaxFlushTime = time } : v.Segments,
+        KeepCheckpoints = o.KeepCheckpoints ?? v.KeepCheckpoints,
+        PageCacheBytes = o.MetadataCache ?? v.PageCacheBytes,
+    };
 }

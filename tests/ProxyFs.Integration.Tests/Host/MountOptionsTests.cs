@@ -30,6 +30,17 @@ public sealed class MountOptionsTests
         Assert.Equal(["allow_other", "ro", "entry_timeout=2.5", "readers=8", "nosuid", "nodev", "no_default_permissions"], o.Raw);
     }
 
+    [Fact]
+    public void Tuning_options_parse()
+    {
+        MountOptions o = MountOptions.Parse(["max_flush_size=4MiB,max_flush_time=0.5,keep_checkpoints=3,metadata_cache=256MiB"]);
+        Assert.Equal(4L << 20, o.MaxFlushSize);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), o.MaxFlushTime);
+        Assert.Equal(3, o.KeepCheckpoints);
+        Assert.Equal(256L << 20, o.MetadataCache);
+        Assert.Null(MountOptions.Parse([]).MaxFlushSize);
+    }
+
     [Theory]
     [InlineData("defaults,_netdev,nofail,noauto,x-systemd.automount,x-systemd.requires=network-online.target,rw,relatime")]
     [InlineData("user,users,owner,group,suid,dev,exec,async")]
@@ -42,6 +53,10 @@ public sealed class MountOptionsTests
     [InlineData("attr_timeout=-1", "'attr_timeout=-1' needs a number of seconds")]
     [InlineData("ro=1", "'ro=1' takes no value")]
     [InlineData("fsname=", "'fsname=' needs a value")]
+    [InlineData("max_flush_size=1KiB", "'max_flush_size=1KiB' needs a size from 64 KiB to 1 GiB")]
+    [InlineData("max_flush_time=0", "'max_flush_time=0' needs a number of seconds from 0.05")]
+    [InlineData("keep_checkpoints=0", "'keep_checkpoints=0' needs a whole number from 1")]
+    [InlineData("metadata_cache=lots", "'metadata_cache=lots' needs a size")]
     public void Bad_options_name_the_option(string list, string message)
     {
         var e = Assert.Throws<MountOptionException>(() => MountOptions.Parse([list]));

@@ -80,6 +80,7 @@ public sealed partial class VolumeInodeStore : IInodeStore, IInodeSource, ICheck
         {
             core.Participant = store;
             store.FreeOrphans();
+            core.StartPeriodicCheckpoints();
         }
         return store;
     }
