@@ -54,7 +54,17 @@ public sealed class VolumeGc : IDisposable
         {
             return;
         }
-        string result = Run(dryRun: false);
+        string result;
+        try
+        {
+            result = Run(dryRun: false);
+        }
+        catch (Exception e)
+        {
+            // A timer callback that throws ends the process: a failed background pass must not take the mount with it.
+            _log.LogCritical(e, "background gc pass of {Location} failed unexpectedly; retrying in {Interval}", _volume.Core.Location, _config.Interval);
+            return;
+        }
         if (result.StartsWith("error ", StringComparison.Ordinal))
         {
             _log.LogWarning("background gc pass failed; retrying in {Interval}", _config.Interval);
