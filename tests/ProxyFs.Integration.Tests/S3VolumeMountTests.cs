@@ -69,11 +69,7 @@ public sealed class S3VolumeScenarioTests(S3VolumeMountFixture s3)
     [MemberData(nameof(PosixScenarios.Names), MemberType = typeof(PosixScenarios))]
     public void S3_volume_mount_matches_tmpfs(string scenario)
     {
-        using TempDirectory dir = TempDirectory.Create();
-        using var reference = new LibcTarget(dir.Path, "tmpfs");
-        using var subject = new LibcTarget(s3.Mount.NewDirectory(scenario), "proxyfs");
-        ScenarioRunner.Compare(reference, subject, scenario);
-        Assert.False(s3.Mount.Daemon.HasExited, s3.Mount.Daemon.Output);
+        s3.Mount.CompareWithTmpfs(scenario);
     }
 }
 

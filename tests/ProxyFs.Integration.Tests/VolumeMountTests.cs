@@ -75,11 +75,7 @@ public sealed class FileVolumeScenarioTests(FileVolumeMountFixture mount) : ICla
     [MemberData(nameof(PosixScenarios.Names), MemberType = typeof(PosixScenarios))]
     public void File_volume_mount_matches_tmpfs(string scenario)
     {
-        using TempDirectory dir = TempDirectory.Create();
-        using var reference = new LibcTarget(dir.Path, "tmpfs");
-        using var subject = new LibcTarget(mount.NewDirectory(scenario), "proxyfs");
-        ScenarioRunner.Compare(reference, subject, scenario);
-        Assert.False(mount.Daemon.HasExited, mount.Daemon.Output);
+        mount.CompareWithTmpfs(scenario);
     }
 }
 

@@ -93,7 +93,7 @@ public static class VolumeFactory
         }
         return parsed.Scheme switch
         {
-            "memory" => new OpenedVolume(new MemoryFileSystem(), "memory:// (in-memory, not persistent)", "proxyfs-memory"),
+            "memory" => new OpenedVolume(new MemoryFileSystem(new MemoryFileSystemOptions { ProtectedHardlinks = HostKernel.ProtectedHardlinks }), "memory:// (in-memory, not persistent)", "proxyfs-memory"),
             "file" or "s3" => OpenVolume(uri, options, log),
             _ => throw new VolumeUriException($"'{uri}': unknown scheme '{parsed.Scheme}'; expected memory://, file:// or s3://"),
         };
@@ -126,7 +126,7 @@ public static class VolumeFactory
             };
             volumeOptions = Tuned(volumeOptions, options);
             VolumeFileSystem fs = VolumeFileSystem.OpenAsync(store, volumeOptions,
-                new VolumeInodeStoreOptions(), new PosixFileSystemOptions(), options.Cache, log: log).GetAwaiter().GetResult();
+                new VolumeInodeStoreOptions(), new PosixFileSystemOptions { ProtectedHardlinks = HostKernel.ProtectedHardlinks }, options.Cache, log: log).GetAwaiter().GetResult();
             VolumeDescriptor d = fs.Core.Descriptor;
             string label = d.Label.Length > 0 ? $" '{d.Label}'" : "";
             return new OpenedVolume(fs, $"volume{label} {d.VolumeId} at {store.Location}{(readOnly ? " (read-only)" : "")}", "proxyfs:" + store.Location)

@@ -267,5 +267,46 @@ public static partial class PosixScenarios
             }
             c.Stat("f");
         });
+        yield return S("perm_hardlink_protection_kinds", "protected hardlinks in a directory anyone may write: only regular files one may read and write, neither setuid nor executable setgid; EEXIST comes first, EPERM before EACCES", c =>
+        {
+            c.Mkdir("d", M(777));
+            c.Chmod("d", M(777));
+            foreach ((string name, int mode) in new[] { ("rw", 666), ("ro", 644), ("none", 600), ("suid", 4666), ("sgid_x", 2676), ("sgid", 2666), ("group_rw", 660) })
+            {
+                AliceFile(c, "d/" + name, M(mode));
+            }
+            c.Mknod("d/fifo", ModeBits.S_IFIFO | M(666));
+            c.Chown("d/fifo", 1000, 1000);
+            c.Symlink("rw", "d/sym");
+            c.Chown("d/sym", 1000, 1000, follow: false);
+            string[] sources = ["rw", "ro", "none", "suid", "sgid_x", "sgid", "group_rw", "fifo", "sym"];
+            foreach (PosixUser user in new[] { PosixUser.Bob, PosixUser.Carol })
+            {
+                using (c.As(user))
+                {
+                    foreach (string source in sources)
+                    {
+                        c.Link("d/" + source, $"d/{source}.{user.Uid}");
+                    }
+                    c.Link("d/none", "d/rw");
+                }
+            }
+            using (c.As(PosixUser.Alice))
+            {
+                c.Link("d/none", "d/none.alice");
+                c.Link("d/suid", "d/suid.alice");
+                c.Link("d/fifo", "d/fifo.alice");
+            }
+            c.Link("d/none", "d/none.root");
+            c.Mkdir("shut", M(755));
+            using (c.As(PosixUser.Bob))
+            {
+                c.Link("d/none", "shut/none");
+                c.Link("d/rw", "shut/rw");
+            }
+            c.Stat("d/none");
+            c.Stat("d/rw");
+            c.List("d");
+        });
     }
 }

@@ -23,7 +23,7 @@ public sealed class MemoryFileSystem : PosixFileSystem
     }
 
     private MemoryFileSystem(MemoryInodeStore store, MemoryFileSystemOptions options)
-        : base(store, new PosixFileSystemOptions { Atime = options.Atime })
+        : base(store, new PosixFileSystemOptions { Atime = options.Atime, ProtectedHardlinks = options.ProtectedHardlinks })
     {
         MemoryStore = store;
     }

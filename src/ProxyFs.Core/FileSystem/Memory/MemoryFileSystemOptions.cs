@@ -20,6 +20,9 @@ public sealed class MemoryFileSystemOptions
     /// <summary>How reads update atime (a mount option of the POSIX layer).</summary>
     public AtimePolicy Atime { get; init; } = AtimePolicy.Relatime;
 
+    /// <summary>The hard-link restriction of <see cref="PosixFileSystemOptions.ProtectedHardlinks"/>. Default on.</summary>
+    public bool ProtectedHardlinks { get; init; } = true;
+
     /// <summary>Owner, group and mode of the root directory. Default root:root 0755 (1777 would be /tmp-like).</summary>
     public uint RootUid { get; init; }
 

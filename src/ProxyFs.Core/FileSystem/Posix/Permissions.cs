@@ -54,6 +54,20 @@ internal static class Permissions
         (directory.Mode & ModeBits.S_ISVTX) == 0 || caller.IsRoot || caller.Uid == victim.Uid || caller.Uid == directory.Uid;
 
     /// <summary>
+    /// safe_hardlink_source (fs.protected_hardlinks): a regular file, neither setuid nor setgid and group-executable,
+    /// that the caller may both read and write.
+    /// </summary>
+    public static bool SafeHardlinkSource(in Caller caller, Inode inode)
+    {
+        uint mode = inode.Mode;
+        if (!inode.IsRegular || (mode & ModeBits.S_ISUID) != 0 || (mode & (ModeBits.S_ISGID | 0x8)) == (ModeBits.S_ISGID | 0x8))
+        {
+            return false;
+        }
+        return May(caller, inode, Read | Write);
+    }
+
+    /// <summary>
     /// setattr_should_drop_sgid: sgid goes when group-execute is set (a real setgid program), or when the caller
     /// is neither in the file's group nor root.
     /// </summary>

@@ -158,7 +158,16 @@ public partial class PosixFileSystem
                 return Errno.ENOENT;
             }
             inode = found;
-            int error = CheckCreate(caller, newParent, newName, out dir);
+            int error = CheckNewName(caller, newParent, newName, out dir);
+            if (error != 0)
+            {
+                return error;
+            }
+            if (_options.ProtectedHardlinks && !Permissions.IsOwnerOrRoot(caller, inode) && !Permissions.SafeHardlinkSource(caller, inode))
+            {
+                return Errno.EPERM; // may_linkat, before the write permission of the directory
+            }
+            error = CheckRoomInDirectory(caller, dir!);
             if (error != 0)
             {
                 return error;
@@ -276,15 +285,24 @@ public partial class PosixFileSystem
     /// </summary>
     private int CheckCreate(in Caller caller, ulong parent, ReadOnlySpan<byte> name, out Inode? dir)
     {
+        int error = CheckNewName(caller, parent, name, out dir);
+        return error != 0 ? error : CheckRoomInDirectory(caller, dir!);
+    }
+
+    /// <summary>The first half of <see cref="CheckCreate"/>: the walk to the directory and that the name is free.</summary>
+    private int CheckNewName(in Caller caller, ulong parent, ReadOnlySpan<byte> name, out Inode? dir)
+    {
         int error = SearchDirectory(caller, parent, name, out dir);
         if (error != 0)
         {
             return error;
         }
-        if (IsDot(name) || IsDotDot(name) || dir!.Directory!.TryFind(name, out _))
-        {
-            return Errno.EEXIST;
-        }
+        return IsDot(name) || IsDotDot(name) || dir!.Directory!.TryFind(name, out _) ? Errno.EEXIST : 0;
+    }
+
+    /// <summary>The second half of <see cref="CheckCreate"/>: write permission on the directory, room for an inode.</summary>
+    private int CheckRoomInDirectory(in Caller caller, Inode dir)
+    {
         if (!Permissions.May(caller, dir, Permissions.Write | Permissions.Exec))
         {
             return Errno.EACCES;

@@ -20,4 +20,12 @@ public enum AtimePolicy
 public sealed class PosixFileSystemOptions
 {
     public AtimePolicy Atime { get; init; } = AtimePolicy.Relatime;
+
+    /// <summary>
+    /// The kernel's fs.protected_hardlinks: a caller who neither owns a file nor is root may give it another name only
+    /// when it is a regular file, not setuid, not setgid and group-executable, and readable and writable by the
+    /// caller (EPERM otherwise). On by default, as on every mainstream distribution. With default_permissions the
+    /// kernel applies the rule itself; without it (and for callers below FUSE) only the filesystem can.
+    /// </summary>
+    public bool ProtectedHardlinks { get; init; } = true;
 }
