@@ -7,7 +7,7 @@ namespace ProxyFs.Fuse.Dispatch;
 /// machines that made warm 4 KiB random reads 0.6× of one reader's speed. The relay keeps one reader listening; the
 /// others are parked (most recently parked first, so the hot ones are woken). A reader that receives a request stops
 /// listening, serves it, and listens again, so a serial stream stays on one thread. When a request has been in its
-/// handler since the previous tick of the watcher (<see cref="Tick"/>, 1–2 ticks in all) and nobody listens, the
+/// handler since the previous tick of the watcher (<see cref="FuseMountOptions.ReaderHandoff"/>: 1–2 ticks in all) and nobody listens, the
 /// watcher unparks a reader to listen in its place; so a handler that blocks (on the object store, on another request
 /// of this mount) holds back the others for at most two ticks. The watcher ticks only while requests come; it sleeps
 /// otherwise and is woken by the first request. With a zero tick every reader listens (the kernel's order).
@@ -18,6 +18,7 @@ internal sealed class FuseReaderRelay : IDisposable
     private readonly FuseWorker[] _workers;
     private readonly Stack<FuseWorker> _parked = new();
     private readonly int _tickMs;
+    private readonly bool _enabled;
     private Thread? _watcher;
     private int _listeners;
     private int _watcherIdle;
@@ -28,10 +29,9 @@ internal sealed class FuseReaderRelay : IDisposable
     {
         _workers = [.. workers];
         _tickMs = tick <= TimeSpan.Zero ? 0 : Math.Max(1, (int)Math.Ceiling(tick.TotalMilliseconds));
+        // With one reader there is nobody to hand over to: it simply listens.
+        _enabled = _tickMs != 0 && _workers.Length > 1;
     }
-
-    /// <summary>The watcher's period; zero when every reader listens.</summary>
-    public TimeSpan Tick => TimeSpan.FromMilliseconds(_tickMs);
 
     /// <summary>Times a parked reader was woken because the listening one was held by a slow request.</summary>
     public long Handoffs => Interlocked.Read(ref _handoffs);
@@ -39,7 +39,7 @@ internal sealed class FuseReaderRelay : IDisposable
     /// <summary>Starts the watcher thread (not needed when every reader listens).</summary>
     public void Start(string name)
     {
-        if (_tickMs == 0 || _workers.Length < 2)
+        if (!_enabled)
         {
             return;
         }
@@ -53,7 +53,7 @@ internal sealed class FuseReaderRelay : IDisposable
     /// </summary>
     public bool Listen(FuseWorker worker)
     {
-        if (_tickMs == 0 || _workers.Length < 2)
+        if (!_enabled)
         {
             return !Volatile.Read(ref _stopped);
         }
@@ -85,7 +85,7 @@ internal sealed class FuseReaderRelay : IDisposable
     /// <summary><paramref name="worker"/> read a request: it stops listening and is busy until <see cref="Served"/>.</summary>
     public void Received(FuseWorker worker)
     {
-        if (_tickMs == 0)
+        if (!_enabled)
         {
             return;
         }
@@ -105,7 +105,7 @@ internal sealed class FuseReaderRelay : IDisposable
     /// <summary><paramref name="worker"/> has answered its request.</summary>
     public void Served(FuseWorker worker)
     {
-        if (_tickMs != 0)
+        if (_enabled)
         {
             Volatile.Write(ref worker.Busy, 0);
         }
