@@ -42,6 +42,17 @@ public sealed class FuseMountOptions
     /// <summary>Dedicated blocking reader threads, each with its own cloned /dev/fuse fd and buffer.</summary>
     public int ReaderThreads { get; init; } = DefaultReaderThreads;
 
+    /// <summary>
+    /// How long the one listening reader may be held by a request before a parked reader is woken to listen in its place
+    /// (checked every this long, so a held request delays the next ones by one to two of it). One reader listening
+    /// keeps a program that issues one request at a time on one hot thread; the kernel would otherwise hand each
+    /// request to the reader that waited longest. Zero: every reader listens at once.
+    /// </summary>
+    public TimeSpan ReaderHandoff { get; init; } = DefaultReaderHandoff;
+
+    /// <summary>Default of <see cref="ReaderHandoff"/>.</summary>
+    public static TimeSpan DefaultReaderHandoff => TimeSpan.FromMilliseconds(1);
+
     /// <summary>Print every request and reply as named kernel structs to <see cref="Log"/> (at Debug level).</summary>
     public bool Debug { get; init; }
 
@@ -92,6 +103,10 @@ public sealed class FuseMountOptions
         if (ReaderThreads < 1 || ReaderThreads > 256)
         {
             throw new ArgumentOutOfRangeException(nameof(ReaderThreads), ReaderThreads, "must be 1..256");
+        }
+        if (ReaderHandoff < TimeSpan.Zero || ReaderHandoff > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReaderHandoff), ReaderHandoff, "must be 0..1 s");
         }
         if (MaxPages < 0 || MaxPages > ushort.MaxValue)
         {

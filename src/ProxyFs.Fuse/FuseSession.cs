@@ -27,6 +27,7 @@ public sealed class FuseSession : IDisposable
     private readonly List<FuseWorker> _workers = [];
     private readonly List<Thread> _threads = [];
     private readonly List<IFuseTransport> _clones = [];
+    private FuseReaderRelay? _relay;
     private readonly TaskCompletionSource<FuseConnectionInfo> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _mountPoint;
@@ -223,7 +224,7 @@ public sealed class FuseSession : IDisposable
             }
         }
         return new FuseStatistics(requests, errors, read, written, interrupts, interrupted, failures,
-            _notifier.Sent, _notifier.NotFound, _notifier.Failed);
+            _notifier.Sent, _notifier.NotFound, _notifier.Failed, _relay?.Handoffs ?? 0);
     }
 
     private void StartReaders()
@@ -251,35 +252,41 @@ public sealed class FuseSession : IDisposable
                     }
                 }
                 var worker = new FuseWorker(i, channel, BufferSize);
-                var thread = new Thread(() => ReaderLoop(worker)) { IsBackground = true, Name = "fuse-reader-" + i.ToString(CultureInfo.InvariantCulture) };
+                var thread = new Thread(() => ReaderLoop(worker, _relay!)) { IsBackground = true, Name = "fuse-reader-" + i.ToString(CultureInfo.InvariantCulture) };
                 _workers.Add(worker);
                 _threads.Add(thread);
             }
             _runningReaders = _threads.Count;
+            _relay = new FuseReaderRelay(_workers, _options.ReaderHandoff);
             foreach (var thread in _threads)
             {
                 thread.Start();
             }
+            _relay.Start("fuse-relay");
         }
     }
 
-    private void ReaderLoop(FuseWorker worker)
+    private void ReaderLoop(FuseWorker worker, FuseReaderRelay relay)
     {
         try
         {
-            while (true)
+            while (relay.Listen(worker))
             {
-                int n = worker.Transport.Read(worker.Buffer);
+                int n;
+                do
+                {
+                    n = worker.Transport.Read(worker.Buffer);
+                }
+                // interrupted, or the request vanished (interrupted) before we read it
+                while (n is -Libc.EINTR or -Libc.EAGAIN or -Libc.ENOENT);
                 if (n >= 0)
                 {
+                    relay.Received(worker);
                     _dispatcher.Dispatch(worker, n);
+                    relay.Served(worker);
                     continue;
                 }
                 int errno = -n;
-                if (errno is Libc.EINTR or Libc.EAGAIN or Libc.ENOENT)
-                {
-                    continue; // interrupted, or the request vanished (interrupted) before we read it
-                }
                 // ENODEV: the connection is gone; ECONNABORTED: it was aborted (the last reference of a lazily
                 // detached mount went away while readers were blocked, or fusectl abort). Either way the session ended.
                 if (errno is Libc.ENODEV or Libc.ECONNABORTED)
@@ -305,6 +312,8 @@ public sealed class FuseSession : IDisposable
         }
         finally
         {
+            // One reader ending means the session ends (the kernel ended it, or it failed): the parked ones go too.
+            relay.Stop();
             if (Interlocked.Decrement(ref _runningReaders) == 0)
             {
                 _notifier.Stop(TimeSpan.FromSeconds(2));
@@ -462,6 +471,7 @@ public sealed class FuseSession : IDisposable
             stopped = JoinReaders(ReaderStopTimeout);
         }
         _notifier.Stop(TimeSpan.FromSeconds(2));
+        _relay?.Dispose();
         if (stopped)
         {
             foreach (var clone in _clones)

@@ -9,8 +9,9 @@ public sealed class FuseStatistics
 {
     internal FuseStatistics(Dictionary<fuse_opcode, long> requests, long errors, long bytesRead, long bytesWritten,
         long interrupts, long repliesToInterrupted, long replyWriteFailures, long notificationsSent,
-        long notificationsNotFound, long notificationsFailed)
+        long notificationsNotFound, long notificationsFailed, long readerHandoffs)
     {
+        ReaderHandoffs = readerHandoffs;
         RequestsByOpcode = requests;
         Requests = requests.Values.Sum();
         Errors = errors;
@@ -55,6 +56,9 @@ public sealed class FuseStatistics
 
     public long NotificationsFailed { get; }
 
+    /// <summary>Times a parked reader was woken to listen because the listening one was held by a slow request.</summary>
+    public long ReaderHandoffs { get; }
+
     public long RequestCount(fuse_opcode opcode) => RequestsByOpcode.TryGetValue(opcode, out long n) ? n : 0;
 
     public override string ToString()
@@ -62,7 +66,7 @@ public sealed class FuseStatistics
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
             $"requests={Requests} errors={Errors} read={BytesRead} written={BytesWritten} interrupts={Interrupts} " +
-            $"interrupted-replies={RepliesToInterrupted} reply-failures={ReplyWriteFailures} notifications={NotificationsSent}");
+            $"interrupted-replies={RepliesToInterrupted} reply-failures={ReplyWriteFailures} notifications={NotificationsSent} handoffs={ReaderHandoffs}");
         foreach (var (opcode, count) in RequestsByOpcode.OrderBy(p => p.Key))
         {
             text.Append(CultureInfo.InvariantCulture, $" {FuseOpcodeNames.Name((uint)opcode)}={count}");

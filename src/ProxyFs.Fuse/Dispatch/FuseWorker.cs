@@ -25,4 +25,13 @@ internal sealed class FuseWorker
     public FuseDirectoryBuffer Directory { get; } = new();
 
     public FuseCounters Counters { get; } = new();
+
+    /// <summary>Where the reader waits while parked by the <see cref="FuseReaderRelay"/>.</summary>
+    public SemaphoreSlim Wake { get; } = new(0);
+
+    /// <summary>1 from receiving a request until its reply is written (read by the relay's watcher).</summary>
+    public int Busy;
+
+    /// <summary>Requests received by this reader (read by the relay's watcher).</summary>
+    public long Sequence;
 }

@@ -22,6 +22,9 @@ public sealed record MountOptions
     public bool Debug { get; init; }
     public int? ReaderThreads { get; init; }
     public uint? ReadAheadKb { get; init; }
+
+    /// <summary>reader_handoff_ms=N: how long the listening FUSE reader may be held before a parked one listens (0: all listen).</summary>
+    public int? ReaderHandoffMs { get; init; }
     public TimeSpan EntryTimeout { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan AttrTimeout { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan NegativeTimeout { get; init; } = TimeSpan.FromSeconds(1);
@@ -124,6 +127,7 @@ public sealed record MountOptions
             "noatime" => Flag(o with { NoAtime = true }, value, item),
             "debug" => Flag(o with { Debug = true }, value, item),
             "readers" => o with { ReaderThreads = (int)Number(value, item, 1, 64) },
+            "reader_handoff_ms" => o with { ReaderHandoffMs = (int)Number(value, item, 0, 1000) },
             "read_ahead_kb" => o with { ReadAheadKb = (uint)Number(value, item, 0, 1 << 20) },
             "entry_timeout" => o with { EntryTimeout = Seconds(value, item) },
             "attr_timeout" => o with { AttrTimeout = Seconds(value, item) },

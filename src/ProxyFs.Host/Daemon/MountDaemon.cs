@@ -148,6 +148,7 @@ public sealed class MountDaemon
         NoAtime = o.NoAtime,
         ReaderThreads = o.ReaderThreads ?? FuseMountOptions.DefaultReaderThreads,
         ReadAheadKb = o.ReadAheadKb ?? FuseMountOptions.DefaultReadAheadKb,
+        ReaderHandoff = o.ReaderHandoffMs is { } handoff ? TimeSpan.FromMilliseconds(handoff) : FuseMountOptions.DefaultReaderHandoff,
         Debug = o.Debug,
         DebugLog = o.Debug ? Console.Error.WriteLine : null,
     };

@@ -153,6 +153,7 @@ public sealed class StatusCollector
                 BytesWritten = fuse.BytesWritten,
                 Interrupts = fuse.Interrupts,
                 ReplyFailures = fuse.ReplyWriteFailures,
+                ReaderHandoffs = fuse.ReaderHandoffs,
                 RequestsPerSecond = Round(rates[FuseRequests]),
                 ReadBytesPerSecond = Round(rates[FuseRead]),
                 WrittenBytesPerSecond = Round(rates[FuseWritten]),
@@ -388,6 +389,7 @@ public sealed class StatusCollector
         w.Single("proxyfs_fuse_written_bytes_total", "counter", "Bytes accepted by WRITE", fuse.BytesWritten);
         w.Single("proxyfs_fuse_interrupts_total", "counter", "INTERRUPT requests received", fuse.Interrupts);
         w.Single("proxyfs_fuse_reply_failures_total", "counter", "Replies that could not be written", fuse.ReplyWriteFailures);
+        w.Single("proxyfs_fuse_reader_handoffs_total", "counter", "Parked readers woken because the listening one was held by a request", fuse.ReaderHandoffs);
         w.Family("proxyfs_fuse_notifications_total", "counter", "Cache invalidation notifications sent to the kernel, by result");
         w.Sample("proxyfs_fuse_notifications_total", fuse.NotificationsSent, ("result", "sent"));
         w.Sample("proxyfs_fuse_notifications_total", fuse.NotificationsNotFound, ("result", "not_found"));

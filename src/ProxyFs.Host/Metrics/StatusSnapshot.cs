@@ -154,6 +154,9 @@ public sealed record FuseSection
     public long BytesWritten { get; init; }
     public long Interrupts { get; init; }
     public long ReplyFailures { get; init; }
+
+    /// <summary>Times a parked reader was woken because the listening one was held by a slow request.</summary>
+    public long ReaderHandoffs { get; init; }
     public double RequestsPerSecond { get; init; }
     public double ReadBytesPerSecond { get; init; }
     public double WrittenBytesPerSecond { get; init; }

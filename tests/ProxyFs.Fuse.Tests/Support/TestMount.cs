@@ -51,6 +51,7 @@ internal sealed class TestMount : IDisposable
             ReadOnly = source.ReadOnly,
             WritebackCache = source.WritebackCache,
             ReaderThreads = source.ReaderThreads,
+            ReaderHandoff = source.ReaderHandoff,
             Debug = source.Debug,
             ReadAheadKb = source.ReadAheadKb,
             ForceFusermount = source.ForceFusermount,

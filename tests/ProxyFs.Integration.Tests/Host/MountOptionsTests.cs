@@ -19,15 +19,16 @@ public sealed class MountOptionsTests
     [Fact]
     public void Options_from_several_lists_combine()
     {
-        MountOptions o = MountOptions.Parse(["allow_other,ro", "entry_timeout=2.5,readers=8", "nosuid,nodev,no_default_permissions"]);
+        MountOptions o = MountOptions.Parse(["allow_other,ro", "entry_timeout=2.5,readers=8", "nosuid,nodev,no_default_permissions,reader_handoff_ms=0"]);
         Assert.True(o.AllowOther);
         Assert.True(o.ReadOnly);
         Assert.Equal(TimeSpan.FromSeconds(2.5), o.EntryTimeout);
         Assert.Equal(8, o.ReaderThreads);
+        Assert.Equal(0, o.ReaderHandoffMs);
         Assert.True(o.NoSuid);
         Assert.True(o.NoDev);
         Assert.False(o.DefaultPermissions);
-        Assert.Equal(["allow_other", "ro", "entry_timeout=2.5", "readers=8", "nosuid", "nodev", "no_default_permissions"], o.Raw);
+        Assert.Equal(["allow_other", "ro", "entry_timeout=2.5", "readers=8", "nosuid", "nodev", "no_default_permissions", "reader_handoff_ms=0"], o.Raw);
     }
 
     [Fact]
@@ -50,6 +51,7 @@ public sealed class MountOptionsTests
     [InlineData("frobnicate", "unknown mount option 'frobnicate'")]
     [InlineData("readers=0", "'readers=0' needs a whole number from 1 to 64")]
     [InlineData("readers=x", "'readers=x' needs a whole number")]
+    [InlineData("reader_handoff_ms=1001", "'reader_handoff_ms=1001' needs a whole number from 0 to 1000")]
     [InlineData("attr_timeout=-1", "'attr_timeout=-1' needs a number of seconds")]
     [InlineData("ro=1", "'ro=1' takes no value")]
     [InlineData("fsname=", "'fsname=' needs a value")]

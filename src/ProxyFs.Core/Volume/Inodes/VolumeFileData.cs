@@ -39,6 +39,20 @@ internal sealed class VolumeFileData : IFileData
     public void Read(long offset, Span<byte> destination)
     {
         long end = offset + destination.Length;
+        if (!destination.IsEmpty && Floor(offset) is { } only && only.End >= end)
+        {
+            // The common case, one extent holding the whole range: no scan of the map for the extents after it.
+            if (only.Value.Kind == ExtentKind.Data)
+            {
+                _store.Core.DataReader.Read(only.Value.Nonce, (long)only.Value.SegmentOffset + (offset - only.Start), destination);
+            }
+            else
+            {
+                destination.Clear();
+            }
+            _store.ReadAhead(this, _ino, offset, destination.Length);
+            return;
+        }
         long position = offset;
         foreach (Extent e in Overlapping(offset, end))
         {
