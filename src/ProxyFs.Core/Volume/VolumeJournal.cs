@@ -26,6 +26,8 @@ public sealed class VolumeJournal : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _appendLock = new();
     private readonly ITimer? _committer;
+    private readonly TimeSpan _commitInterval;
+    private int _armed;
     private ReplayLogPosition _last;
     private ReplayLogPosition _committed;
     private ulong _epoch;
@@ -39,9 +41,11 @@ public sealed class VolumeJournal : IDisposable
         _log = log;
         _epoch = epoch;
         _logger = logger;
+        _commitInterval = options.GroupCommitInterval;
         if (!log.ReadOnly && options.GroupCommitInterval > TimeSpan.Zero)
         {
-            _committer = options.TimeProvider.CreateTimer(_ => GroupCommit(), null, options.GroupCommitInterval, options.GroupCommitInterval);
+            // Armed by the first append after each group commit: an idle volume wakes nothing.
+            _committer = options.TimeProvider.CreateTimer(_ => GroupCommit(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -127,6 +131,7 @@ public sealed class VolumeJournal : IDisposable
                     _last = _log.Append(epoch, payload);
                 }
             }
+            ArmGroupCommit();
         }
         catch (ReplayLogException e)
         {
@@ -151,6 +156,7 @@ public sealed class VolumeJournal : IDisposable
             {
                 _last = _log.Append(Interlocked.Read(ref _epoch), buffer.AsSpan(0, length));
             }
+            ArmGroupCommit();
         }
         catch (ReplayLogException e)
         {
@@ -240,14 +246,47 @@ public sealed class VolumeJournal : IDisposable
         }
     }
 
-    private void GroupCommit()
+    /// <summary>Makes sure a group commit runs within the interval: the first append after one arms the next.</summary>
+    private void ArmGroupCommit()
     {
-        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _committing, 1) != 0)
+        if (_committer is not null && Interlocked.CompareExchange(ref _armed, 1, 0) == 0)
+        {
+            Rearm();
+        }
+    }
+
+    private void Rearm()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
         {
             return;
         }
         try
         {
+            _committer!.Change(_commitInterval, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed since the check above: the close commits what was appended.
+        }
+    }
+
+    private void GroupCommit()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+        if (Interlocked.Exchange(ref _committing, 1) != 0)
+        {
+            // A commit is still running and may have read the tail before the appends that armed this one: come back.
+            Rearm();
+            return;
+        }
+        try
+        {
+            // Disarmed before the tail is read: an append after this point arms the next group commit.
+            Volatile.Write(ref _armed, 0);
             bool behind;
             lock (_appendLock)
             {

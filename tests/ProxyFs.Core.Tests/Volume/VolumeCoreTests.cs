@@ -130,6 +130,27 @@ public sealed class VolumeCoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_group_commit_makes_each_burst_of_appended_records_durable_without_a_sync()
+    {
+        var store = new MemoryObjectStore("v");
+        await FormatAsync(store);
+        await using VolumeCore v = await VolumeCore.OpenAsync(store, Manual with { GroupCommitInterval = TimeSpan.FromMilliseconds(5) });
+        VolumeJournal journal = v.Journal!;
+        // Bursts separated by idle time: the first append after an idle spell must arm the next group commit.
+        for (int burst = 0; burst < 4; burst++)
+        {
+            for (int i = 0; i <= burst; i++)
+            {
+                Assert.True(journal.Append(FileSystem.Inodes.OperationKind.SetAttr, K($"change {burst}.{i}"), [0]));
+            }
+            long tail = journal.Log.Statistics.TailAddress;
+            Assert.True(SpinWait.SpinUntil(() => journal.Log.Statistics.DurableAddress >= tail, TimeSpan.FromSeconds(30)),
+                $"burst {burst}: durable up to {journal.Log.Statistics.DurableAddress}, appended up to {tail}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task An_unclean_mount_loses_only_what_came_after_its_last_checkpoint()
     {
         var store = new MemoryObjectStore("v");
