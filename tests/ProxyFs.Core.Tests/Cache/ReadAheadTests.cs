@@ -12,7 +12,7 @@ public class ReadAheadTests
     [Fact]
     public void Sequential_reads_open_a_window_that_doubles_up_to_the_maximum()
     {
-        var state = new ReadAheadState(new ReadAheadOptions { InitialWindow = 2 * MiB, MaxWindow = 8 * MiB });
+        var state = new ReadAheadState(new ReadAheadOptions { InitialWindowFromStart = 2 * MiB, MaxWindow = 8 * MiB });
         Assert.Equal(new PrefetchRange(128 << 10, 2 * MiB), state.OnRead(0, 128 << 10)); // a read at the start is sequential
         long offset = 128 << 10;
         var asked = new List<PrefetchRange>();
@@ -37,6 +37,20 @@ public class ReadAheadTests
         Assert.Equal(8 * MiB, state.Window);
         long fetchedTo = asked[^1].End;
         Assert.InRange(fetchedTo - offset, 0, 8 * MiB);
+    }
+
+    [Fact]
+    public void A_file_read_from_its_start_opens_a_larger_first_window_than_reads_that_turn_sequential_later()
+    {
+        var fromStart = new ReadAheadState();
+        Assert.Equal(new PrefetchRange(1 * MiB, 8 * MiB), fromStart.OnRead(0, 1 * MiB));
+        Assert.Equal(8 * MiB, fromStart.Window);
+
+        var later = new ReadAheadState();
+        Assert.Equal(new PrefetchRange(1 * MiB, 8 * MiB), later.OnRead(0, 1 * MiB));
+        Assert.True(later.OnRead(40 * MiB, 1 * MiB).IsEmpty); // random: closed
+        Assert.Equal(new PrefetchRange(42 * MiB, 2 * MiB), later.OnRead(41 * MiB, 1 * MiB)); // sequential again, not from the start
+        Assert.Throws<ArgumentException>(() => new ReadAheadState(new ReadAheadOptions { InitialWindowFromStart = 128 * MiB }));
     }
 
     [Fact]
@@ -94,7 +108,7 @@ public class ReadAheadTests
         var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * LineSize, LineSize = LineSize });
         using var volume = cache.RegisterVolume("v");
         using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
-        var tracker = new ReadAheadTracker(new ReadAheadOptions { InitialWindow = 2 * LineSize, MaxWindow = 8 * LineSize });
+        var tracker = new ReadAheadTracker(new ReadAheadOptions { InitialWindow = 2 * LineSize, InitialWindowFromStart = 2 * LineSize, MaxWindow = 8 * LineSize });
 
         byte[] back = new byte[16 << 10];
         for (long offset = 0; offset < data.Length; offset += back.Length)
