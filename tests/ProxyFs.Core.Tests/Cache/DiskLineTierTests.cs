@@ -29,16 +29,7 @@ public sealed class DiskLineTierTests : IDisposable
     public void Lines_fetched_once_are_served_from_disk_after_a_restart()
     {
         var source = new FakeLineSource();
-        DiskLineTier first = Tier();
-        using (var memory = Memory())
-        {
-            ICacheLineSource tiered = first.Wrap(Volume, Line, source);
-            for (long line = 0; line < 4; line++)
-            {
-                ReadAndCheck(memory, tiered, 7, line);
-            }
-        }
-        Written(first);
+        FetchOnce(source, 7, [0, 1, 2, 3]);
         Assert.Equal(4, source.Fills);
         Assert.True(File.Exists(FileOf(7, 3)));
 
@@ -143,16 +134,7 @@ public sealed class DiskLineTierTests : IDisposable
     public void Read_ahead_asks_the_store_only_for_the_lines_missing_on_disk()
     {
         var source = new FakeLineSource();
-        DiskLineTier first = Tier();
-        using (var memory = Memory())
-        {
-            ICacheLineSource tiered = first.Wrap(Volume, Line, source);
-            foreach (long line in new long[] { 0, 2, 3 })
-            {
-                ReadAndCheck(memory, tiered, 5, line);
-            }
-        }
-        Written(first);
+        FetchOnce(source, 5, [0, 2, 3]);
         var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, PrefetchLinesPerRequest = 16 });
         using var volume = cache.RegisterVolume("v");
         DiskLineTier again = Tier();
@@ -199,6 +181,21 @@ public sealed class DiskLineTierTests : IDisposable
         Assert.Equal(DiskLineTier.Encode(ExpectedLine(4, 0)), File.ReadAllBytes(FileOf(4, 0)));
         Assert.Equal(DiskLineTier.Encode(ExpectedLine(4, 1)), File.ReadAllBytes(FileOf(4, 1)));
         Assert.False(File.Exists(FileOf(4, 2)));
+    }
+
+    /// <summary>A daemon that reads <paramref name="lines"/> of <paramref name="segment"/> once (from the source) and exits with them on disk.</summary>
+    private void FetchOnce(FakeLineSource source, ulong segment, long[] lines)
+    {
+        DiskLineTier tier = Tier();
+        using (var memory = Memory())
+        {
+            ICacheLineSource tiered = tier.Wrap(Volume, Line, source);
+            foreach (long line in lines)
+            {
+                ReadAndCheck(memory, tiered, segment, line);
+            }
+        }
+        Written(tier);
     }
 
     private static void Written(DiskLineTier tier) =>
