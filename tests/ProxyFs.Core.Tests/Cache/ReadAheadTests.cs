@@ -77,6 +77,29 @@ public class ReadAheadTests
     }
 
     [Fact]
+    public void Whole_size_reads_of_the_kernels_read_ahead_arriving_in_any_order_keep_the_window_open()
+    {
+        // read_ahead_kb=4096 with 1 MiB READs: up to four in flight, delivered by four FUSE threads in any order.
+        var state = new ReadAheadState();
+        long[] order = [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 12, 10, 11, 13, 15, 14, 17, 16, 19, 18, 23, 20, 21, 22];
+        var asked = new List<PrefetchRange>();
+        foreach (long mib in order)
+        {
+            var range = state.OnRead(mib * MiB, MiB);
+            Assert.True(state.Window > 0, $"the read at {mib} MiB closed the window");
+            if (!range.IsEmpty)
+            {
+                asked.Add(range);
+            }
+        }
+        Assert.Equal(new PrefetchRange(2 * MiB, 8 * MiB), asked[0]); // the first read, 1 MiB from the start, counts as the start
+        Assert.True(asked.Count > 1);
+        Assert.True(state.Window > 8 * MiB);
+        Assert.True(state.OnRead(90 * MiB, MiB).IsEmpty); // a real jump is still random
+        Assert.Equal(0, state.Window);
+    }
+
+    [Fact]
     public void The_tracker_keeps_one_state_per_file_and_forgets_the_oldest()
     {
         var tracker = new ReadAheadTracker(new ReadAheadOptions { MaxTrackedFiles = 8 });
