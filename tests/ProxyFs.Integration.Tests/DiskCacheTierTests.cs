@@ -37,6 +37,7 @@ public sealed class DiskCacheTierTests : IDisposable
         {
             Assert.Equal(data, File.ReadAllBytes(Path.Combine(mp.Path, "data")));
             Assert.True(StoreBytesRead(mp.Path) >= FileBytes); // a cold daemon and an empty tier: from the store
+            Assert.Equal(0, Status(mp.Path).Cache.Disk!.Dropped); // 12 MiB fit the write queue: written in the background, none dropped
         }
         string[] lines = Directory.GetFiles(tier, "*-*", SearchOption.AllDirectories);
         Assert.Equal(12, lines.Length); // 12 lines of 1 MiB

@@ -21,7 +21,10 @@ internal sealed class BufferPool(int bufferSize, int retain)
     /// <summary>Arrays waiting in the pool.</summary>
     public int Free => Volatile.Read(ref _count);
 
-    /// <summary>An array of <see cref="BufferSize"/> bytes, with stale contents.</summary>
+    /// <summary>
+    /// An array of <see cref="BufferSize"/> bytes, with stale contents: a free one, or a new one, pinned, whose pages are
+    /// backed at once (<see cref="MemoryPages"/>: it is about to be written whole).
+    /// </summary>
     public byte[] Rent()
     {
         if (_free.TryPop(out var buffer))
@@ -30,7 +33,7 @@ internal sealed class BufferPool(int bufferSize, int retain)
             return buffer;
         }
         Interlocked.Increment(ref _allocated);
-        return GC.AllocateUninitializedArray<byte>(bufferSize);
+        return MemoryPages.AllocatePopulated(bufferSize);
     }
 
     /// <summary>Gives an array back (arrays of another size are ignored).</summary>

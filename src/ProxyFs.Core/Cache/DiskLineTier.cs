@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Threading.Channels;
 using ProxyFs.Core.Checksums;
 
 namespace ProxyFs.Core.Cache;
@@ -12,6 +14,12 @@ public sealed record DiskLineTierOptions
 
     /// <summary>Bytes of line files kept at most; the least recently used go first.</summary>
     public long MaxBytes { get; init; } = 10L << 30;
+
+    /// <summary>
+    /// Bytes of fetched lines waiting to be written to disk at most (copies, memory outside the read cache's budget);
+    /// a line fetched while the queue is full is not written (and counted as dropped).
+    /// </summary>
+    public long MaxQueuedBytes { get; init; } = 16L << 20;
 }
 
 /// <summary>
@@ -26,6 +34,10 @@ public sealed record DiskLineTierOptions
 /// (its id) keeps the nonces of different volumes apart, the line size keeps a changed read_cache.line_size from
 /// reading old files. Writes go to a temporary name and are renamed into place, so a crash leaves a whole file or
 /// none (a torn one fails its CRC). Disk errors never fail a read: the tier counts them and the store serves the line.
+/// <para><b>Writes are off the read path</b>: a line fetched from the store is handed to the reader at once and a copy
+/// of it is queued for one background writer; the queue holds at most <see cref="DiskLineTierOptions.MaxQueuedBytes"/>,
+/// and a line that finds it full is not written (counted as dropped): a slow or busy disk never delays a read, it only
+/// keeps fewer lines.</para>
 /// </remarks>
 public sealed class DiskLineTier
 {
@@ -45,12 +57,17 @@ public sealed class DiskLineTier
     private long _corrupt;
     private long _evictions;
     private long _errors;
+    private long _dropped;
+    private long _queuedBytes;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
 
     /// <summary>Opens (or creates) the tier in <see cref="DiskLineTierOptions.Directory"/> and indexes the line files already there, oldest first.</summary>
     public DiskLineTier(DiskLineTierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxQueuedBytes);
         Options = options;
         System.IO.Directory.CreateDirectory(options.Directory);
         var found = new DirectoryInfo(options.Directory).EnumerateFiles("*", SearchOption.AllDirectories)
@@ -67,6 +84,26 @@ public sealed class DiskLineTier
         {
             EvictLocked();
         }
+        _writer = Task.Run(WriteQueuedAsync);
+    }
+
+    /// <summary>Bytes of lines queued for writing now.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>A test's hold on the background writer: while it is not set, queued lines stay queued.</summary>
+    internal ManualResetEventSlim? WriteGate { get; set; }
+
+    /// <summary>Waits until every line queued so far has been written (or failed); for tests and orderly shutdown.</summary>
+    public async Task WhenWrittenAsync(CancellationToken cancellationToken = default)
+    {
+        while (Interlocked.Read(ref _queuedBytes) > 0)
+        {
+            if (_writer.IsCompleted)
+            {
+                await _writer.ConfigureAwait(false); // the writer stopped on an unexpected error: that error
+            }
+            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The settings.</summary>
@@ -78,7 +115,11 @@ public sealed class DiskLineTier
         lock (_lock)
         {
             return new DiskLineTierMetrics(_bytes, _files.Count, Options.MaxBytes, Interlocked.Read(ref _hits), Interlocked.Read(ref _misses),
-                Interlocked.Read(ref _writes), Interlocked.Read(ref _corrupt), Interlocked.Read(ref _evictions), Interlocked.Read(ref _errors));
+                Interlocked.Read(ref _writes), Interlocked.Read(ref _corrupt), Interlocked.Read(ref _evictions), Interlocked.Read(ref _errors))
+            {
+                Dropped = Interlocked.Read(ref _dropped),
+                QueuedBytes = Interlocked.Read(ref _queuedBytes),
+            };
         }
     }
 
@@ -103,12 +144,19 @@ public sealed class DiskLineTier
     public static byte[] Encode(ReadOnlySpan<byte> data)
     {
         byte[] file = new byte[HeaderLength + data.Length];
-        Magic.CopyTo(file);
-        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(8), (uint)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(12), Crc32C.Compute(data));
+        EncodeHeader(file, data);
         data.CopyTo(file.AsSpan(HeaderLength));
         return file;
     }
+
+    private static void EncodeHeader(Span<byte> header, ReadOnlySpan<byte> data)
+    {
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], (uint)data.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], Crc32C.Compute(data));
+    }
+
+    private readonly record struct PendingWrite(string Path, byte[] Data, int Length);
 
     /// <summary>Reads a line file into <paramref name="buffer"/>: its length, or -1 when it is absent, and -2 when it is damaged (then deleted).</summary>
     private int TryRead(string path, Span<byte> buffer)
@@ -148,19 +196,59 @@ public sealed class DiskLineTier
         }
     }
 
-    private void Write(string path, ReadOnlySpan<byte> data)
+    /// <summary>Queues a copy of a fetched line for the background writer; drops it when the queue is full. Never blocks.</summary>
+    private void Enqueue(string path, ReadOnlySpan<byte> data)
     {
         long bytes = HeaderLength + data.Length;
         if (bytes > Options.MaxBytes)
         {
             return;
         }
-        string temp = path + "." + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture) + ".tmp";
+        if (Interlocked.Add(ref _queuedBytes, data.Length) > Math.Max(Options.MaxQueuedBytes, data.Length))
+        {
+            Interlocked.Add(ref _queuedBytes, -data.Length);
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length);
+        data.CopyTo(copy);
+        if (!_queue.Writer.TryWrite(new PendingWrite(path, copy, data.Length)))
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+            Interlocked.Add(ref _queuedBytes, -data.Length);
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        await foreach (PendingWrite pending in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                WriteGate?.Wait();
+                Write(pending.Path, pending.Data.AsSpan(0, pending.Length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(pending.Data);
+                Interlocked.Add(ref _queuedBytes, -pending.Length);
+            }
+        }
+    }
+
+    private void Write(string path, ReadOnlySpan<byte> data)
+    {
+        long bytes = HeaderLength + data.Length;
+        string temp = path + ".tmp";
         try
         {
             using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.None, bytes))
             {
-                RandomAccess.Write(handle, Encode(data), 0);
+                Span<byte> header = stackalloc byte[HeaderLength];
+                EncodeHeader(header, data);
+                RandomAccess.Write(handle, header, 0);
+                RandomAccess.Write(handle, data, HeaderLength);
             }
             File.Move(temp, path, overwrite: true);
         }
@@ -240,33 +328,41 @@ public sealed class DiskLineTier
                 return length;
             }
             length = await inner.FillLineAsync(segment, line, buffer, cancellationToken).ConfigureAwait(false);
-            tier.Write(path, buffer.Span[..length]);
+            tier.Enqueue(path, buffer.Span[..length]);
             return length;
         }
 
         public async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
         {
-            // The lines already on disk at the front of the run come from there; the rest in one request of the source.
+            // Lines on disk come from there; each stretch of lines that are not, from the source in one request.
             int next = 0;
-            for (; next < buffers.Count; next++)
+            while (next < buffers.Count)
             {
                 int length = tier.TryRead(PathOf(segment, firstLine + next), buffers[next]);
-                if (length <= 0)
+                if (length > 0)
                 {
-                    break;
+                    filled(next, length);
+                    next++;
+                    continue;
                 }
-                filled(next, length);
+                int end = next + 1;
+                int onDisk = 0;
+                while (end < buffers.Count && (onDisk = tier.TryRead(PathOf(segment, firstLine + end), buffers[end])) <= 0)
+                {
+                    end++;
+                }
+                int offset = next;
+                await inner.FillLinesAsync(segment, firstLine + offset, buffers.Skip(offset).Take(end - offset).ToArray(), (i, n) =>
+                {
+                    tier.Enqueue(PathOf(segment, firstLine + offset + i), buffers[offset + i].AsSpan(0, n));
+                    filled(offset + i, n);
+                }, cancellationToken).ConfigureAwait(false);
+                if (end < buffers.Count)
+                {
+                    filled(end, onDisk);
+                }
+                next = end + 1;
             }
-            if (next == buffers.Count)
-            {
-                return;
-            }
-            int offset = next;
-            await inner.FillLinesAsync(segment, firstLine + offset, buffers.Skip(offset).ToArray(), (i, length) =>
-            {
-                tier.Write(PathOf(segment, firstLine + offset + i), buffers[offset + i].AsSpan(0, length));
-                filled(offset + i, length);
-            }, cancellationToken).ConfigureAwait(false);
         }
     }
 }
@@ -281,4 +377,11 @@ public sealed class DiskLineTier
 /// <param name="Corrupt">Line files that failed their check and were deleted (the line was fetched again).</param>
 /// <param name="Evictions">Line files deleted to stay within the bound.</param>
 /// <param name="Errors">Disk errors (each served from the store instead).</param>
-public sealed record DiskLineTierMetrics(long Bytes, int Files, long MaxBytes, long Hits, long Misses, long Writes, long Corrupt, long Evictions, long Errors);
+public sealed record DiskLineTierMetrics(long Bytes, int Files, long MaxBytes, long Hits, long Misses, long Writes, long Corrupt, long Evictions, long Errors)
+{
+    /// <summary>Fetched lines not written because the write queue was full.</summary>
+    public long Dropped { get; init; }
+
+    /// <summary>Bytes of lines waiting to be written now.</summary>
+    public long QueuedBytes { get; init; }
+}

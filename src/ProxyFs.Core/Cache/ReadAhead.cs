@@ -5,15 +5,23 @@ namespace ProxyFs.Core.Cache;
 /// <summary>Settings of read-ahead.</summary>
 public sealed record ReadAheadOptions
 {
-    /// <summary>The first window, in bytes, once a file is read sequentially.</summary>
+    /// <summary>The first window, in bytes, once reads become sequential somewhere past the file's start.</summary>
     public long InitialWindow { get; init; } = 2 << 20;
 
+    /// <summary>
+    /// The first window when a file is read from its first byte (cp, cat, dd: usually the whole file): larger, so a
+    /// cold read reaches full speed in its first segments instead of doubling up from <see cref="InitialWindow"/>.
+    /// Read-ahead never goes past the file's data, so a small file costs no more.
+    /// </summary>
+    public long InitialWindowFromStart { get; init; } = 8 << 20;
+
     /// <summary>The largest window: the window doubles each time the reader has consumed half of what was fetched ahead.</summary>
-    public long MaxWindow { get; init; } = 32 << 20;
+    public long MaxWindow { get; init; } = 64 << 20;
 
     /// <summary>
     /// How far from where the previous read ended a read may start and still count as sequential (FUSE reader threads
-    /// can deliver the kernel's own read-ahead slightly out of order).
+    /// can deliver the kernel's own read-ahead slightly out of order); at least 4 × the read's length, because the
+    /// kernel keeps several whole-size READs in flight (read_ahead_kb / max read size) and they arrive in any order.
     /// </summary>
     public long SequentialSlack { get; init; } = 256 << 10;
 
@@ -22,9 +30,9 @@ public sealed record ReadAheadOptions
 
     internal void Validate()
     {
-        if (InitialWindow < 1 || MaxWindow < InitialWindow || SequentialSlack < 0 || MaxTrackedFiles < 1)
+        if (InitialWindow < 1 || MaxWindow < InitialWindow || InitialWindowFromStart < 1 || MaxWindow < InitialWindowFromStart || SequentialSlack < 0 || MaxTrackedFiles < 1)
         {
-            throw new ArgumentException("read-ahead needs 0 < InitialWindow <= MaxWindow, SequentialSlack >= 0 and MaxTrackedFiles >= 1");
+            throw new ArgumentException("read-ahead needs 0 < InitialWindow, InitialWindowFromStart <= MaxWindow, SequentialSlack >= 0 and MaxTrackedFiles >= 1");
         }
     }
 }
@@ -44,8 +52,10 @@ public readonly record struct PrefetchRange(long Offset, long Length)
 
 /// <summary>
 /// Sequential detection for one open file: fed every read, it answers which bytes to fetch ahead. A read that starts at
-/// the file's beginning, or where the previous one ended (within <see cref="ReadAheadOptions.SequentialSlack"/>), is
-/// sequential; the first one opens a window of <see cref="ReadAheadOptions.InitialWindow"/> bytes past it, and each
+/// the file's beginning, or where the previous one ended (within <see cref="ReadAheadOptions.SequentialSlack"/> or 4 ×
+/// its length, whichever is larger), is sequential; the first one opens a window of
+/// <see cref="ReadAheadOptions.InitialWindowFromStart"/> bytes past it when it reads near offset 0,
+/// <see cref="ReadAheadOptions.InitialWindow"/> otherwise, and each
 /// time less than half a window is left ahead of the reader the window doubles (up to
 /// <see cref="ReadAheadOptions.MaxWindow"/>) and the next stretch is asked for. Any other read is random access: the
 /// window closes and nothing is fetched until the reads are sequential again. Thread-safe.
@@ -80,9 +90,12 @@ public sealed class ReadAheadState(ReadAheadOptions? options = null)
         long end = offset + length;
         lock (_lock)
         {
+            // Several READs of the kernel's read-ahead are in flight at once and FUSE threads deliver them in any order:
+            // a read up to 4 of its lengths away from where the reads had got to is still part of the sequence.
+            long slack = Math.Max(_options.SequentialSlack, 4 * length);
             bool sequential = _expected < 0
-                ? offset == 0
-                : offset >= _expected - _options.SequentialSlack && offset <= _expected + _options.SequentialSlack;
+                ? offset <= slack
+                : offset >= _expected - slack && offset <= _expected + slack;
             _expected = Math.Max(end, sequential ? _expected : 0);
             if (!sequential)
             {
@@ -92,7 +105,7 @@ public sealed class ReadAheadState(ReadAheadOptions? options = null)
             }
             if (_window == 0)
             {
-                _window = _options.InitialWindow;
+                _window = offset <= slack ? _options.InitialWindowFromStart : _options.InitialWindow;
                 _fetchedTo = end + _window;
                 return new PrefetchRange(end, _window);
             }

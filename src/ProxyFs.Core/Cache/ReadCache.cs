@@ -42,6 +42,13 @@ public sealed class ReadCache
     /// <summary>The budget of all volumes together, in bytes.</summary>
     public long BudgetBytes => Interlocked.Read(ref _budget);
 
+    /// <summary>
+    /// Read-ahead lines that may be filled at once now: <see cref="ReadCacheOptions.MaxPrefetchInFlight"/>, and no more
+    /// than <see cref="ReadCacheOptions.PrefetchInFlightBytes"/> of the budget allows (at least one line when any).
+    /// </summary>
+    public int PrefetchLimit => Options.MaxPrefetchInFlight == 0 ? 0
+        : (int)Math.Clamp(Options.PrefetchInFlightBytes(BudgetBytes) / LineSize, 1, Options.MaxPrefetchInFlight);
+
     /// <summary>Read-ahead fills running now.</summary>
     public int PrefetchInFlight => Volatile.Read(ref _prefetchInFlight);
 
@@ -127,7 +134,7 @@ public sealed class ReadCache
         int current = Volatile.Read(ref _prefetchInFlight);
         while (true)
         {
-            int take = Math.Min(lines, Options.MaxPrefetchInFlight - current);
+            int take = Math.Min(lines, PrefetchLimit - current);
             if (take <= 0)
             {
                 return 0;
@@ -145,7 +152,7 @@ public sealed class ReadCache
     internal void EndPrefetch(int lines = 1)
     {
         Interlocked.Add(ref _prefetchInFlight, -lines);
-        while (Volatile.Read(ref _prefetchInFlight) < Options.MaxPrefetchInFlight)
+        while (Volatile.Read(ref _prefetchInFlight) < PrefetchLimit)
         {
             PendingPrefetch next;
             lock (_pendingLock)
@@ -193,7 +200,7 @@ public sealed class ReadCache
                 _pending.AddLast(item);
             }
             _pendingLines += count;
-            while (_pendingLines > 4L * Math.Max(1, Options.MaxPrefetchInFlight) && _pending.First is { } oldest && oldest.Value != item)
+            while (_pendingLines > 4L * Math.Max(1, PrefetchLimit) && _pending.First is { } oldest && oldest.Value != item)
             {
                 _pending.RemoveFirst();
                 _pendingLines -= oldest.Value.Count;

@@ -16,16 +16,25 @@ public sealed record ReadCacheOptions
     public double ProtectedFraction { get; init; } = 0.8;
 
     /// <summary>
-    /// Read-ahead lines being filled at once, all volumes together; read-ahead asked beyond this is dropped (and
-    /// counted). Their buffers are memory outside the budget: 32 lines of 1 MiB.
+    /// Read-ahead lines being filled at once, all volumes together, and never more than
+    /// <see cref="PrefetchInFlightBytes"/> allows; read-ahead asked beyond this waits for fills to finish (up to 4 × as
+    /// many lines; beyond that the oldest is dropped and counted). Their buffers are memory outside the budget. 64 lines
+    /// of 1 MiB keep 4 to 6 whole-segment GETs in flight, what a local S3 server needs to reach its multi-stream rate.
     /// </summary>
-    public int MaxPrefetchInFlight { get; init; } = 32;
+    public int MaxPrefetchInFlight { get; init; } = 64;
+
+    /// <summary>
+    /// The bytes of read-ahead lines being filled at once: <c>max(32 MiB, budget / 8)</c>, at most
+    /// <see cref="MaxPrefetchInFlight"/> lines. A small budget keeps its memory outside the budget small (256 MiB: 32 lines).
+    /// </summary>
+    public long PrefetchInFlightBytes(long budget) => Math.Max(32L << 20, budget / 8);
 
     /// <summary>
     /// Adjacent lines of one segment that read-ahead fetches with one ranged GET (each line is served as soon as its
-    /// bytes have arrived and passed their CRCs). 8 × 1 MiB: an object store's per-request cost spread over 8 MiB.
+    /// bytes have arrived and passed their CRCs). 16 × 1 MiB covers a whole segment (at most MaxFlushSize, 10 MiB): one
+    /// GET per segment, as a plain multi-stream download of the objects makes.
     /// </summary>
-    public int PrefetchLinesPerRequest { get; init; } = 8;
+    public int PrefetchLinesPerRequest { get; init; } = 16;
 
     /// <summary>Free line buffers kept for reuse.</summary>
     public int PoolRetainLines { get; init; } = 64;

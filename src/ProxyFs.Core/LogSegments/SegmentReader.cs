@@ -122,20 +122,12 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         }
         if (_footers.TryGet(nonce) is { } footer)
         {
-            PrefetchLines(footer, offset, length);
+            PrefetchLines(nonce, offset, Math.Min(offset + length, footer.DataLength));
             return;
         }
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                PrefetchLines(await GetFooterAsync(nonce).ConfigureAwait(false), offset, length);
-            }
-            catch (Exception e) when (e is IOException or ObjectStoreException)
-            {
-                _cache.Metrics.RecordReadAheadError(e);
-            }
-        });
+        // The footer is not known yet: the range is data the caller knows exists (it comes from an extent), so the lines
+        // start now; their GET and the footer's go out together and each line is checked once both have arrived.
+        PrefetchLines(nonce, offset, offset + length);
     }
 
     /// <summary>The footer of segment <paramref name="nonce"/>: from memory, or fetched (once, whatever the concurrency) from the store.</summary>
@@ -207,35 +199,62 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     async Task ICacheLineSource.FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
     {
         ICacheLineSource self = this;
-        int next = 0;
-        if (buffers.Count > 1 && _footers.TryGet(segment) is { } footer)
-        {
-            string key = Keys.KeyOf(segment);
-            int lineSize = buffers[0].Length;
-            int[] lengths = new int[buffers.Count];
-            long total = 0;
-            for (int i = 0; i < lengths.Length; i++)
-            {
-                lengths[i] = LineLength(footer, key, firstLine + i, lineSize);
-                total += lengths[i];
-            }
-            Metrics.RecordLineGet();
-            await using var stream = await _store.GetAsync(key, ByteRange.Of(footer.DataOffset + (firstLine * lineSize), total), cancellationToken).ConfigureAwait(false);
-            for (; next < buffers.Count; next++)
-            {
-                var line = buffers[next].AsMemory(0, lengths[next]);
-                if (await stream.ReadFullyAsync(line, cancellationToken).ConfigureAwait(false) < line.Length
-                    || FirstBadBlock(footer, (firstLine + next) * lineSize, line.Span) is not null)
-                {
-                    break;
-                }
-                filled(next, line.Length);
-            }
-        }
+        int next = buffers.Count > 1 ? await FillRunAsync(segment, firstLine, buffers, filled, cancellationToken).ConfigureAwait(false) : 0;
         for (; next < buffers.Count; next++)
         {
             filled(next, await self.FillLineAsync(segment, firstLine + next, buffers[next], cancellationToken).ConfigureAwait(false));
         }
+    }
+
+    /// <summary>
+    /// One ranged GET for adjacent lines, each reported as soon as its bytes arrived and passed their CRCs; returns how
+    /// many were reported (the caller reads the others one by one). When the footer is not known yet it is fetched at
+    /// the same time (a second request, not a wait before the first): the data is asked for at the offset a header of
+    /// this volume puts it, and lines past the data end are not asked for once the footer says where it is.
+    /// </summary>
+    private async Task<int> FillRunAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    {
+        string key = Keys.KeyOf(segment);
+        int lineSize = buffers[0].Length;
+        SegmentFooter? footer = _footers.TryGet(segment);
+        Task<SegmentFooter>? footerTask = footer is null ? GetFooterAsync(segment) : null;
+        long dataOffset = footer?.DataOffset ?? _expectedDataOffset;
+        long total = 0;
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            total += footer is null ? lineSize : LineLength(footer, key, firstLine + i, lineSize);
+        }
+        int next = 0;
+        try
+        {
+            Metrics.RecordLineGet();
+            await using var stream = await _store.GetAsync(key, ByteRange.Of(dataOffset + (firstLine * lineSize), total), cancellationToken).ConfigureAwait(false);
+            for (; next < buffers.Count; next++)
+            {
+                var line = buffers[next].AsMemory(0, (int)Math.Min(lineSize, stream.Remaining));
+                int got = line.IsEmpty ? 0 : await stream.ReadFullyAsync(line, cancellationToken).ConfigureAwait(false);
+                if (footer is null)
+                {
+                    footer = await footerTask!.ConfigureAwait(false);
+                    if (footer.DataOffset != dataOffset)
+                    {
+                        break; // not where this volume's header puts it: the lines are read one by one at the right offset
+                    }
+                }
+                int length = LineLength(footer, key, firstLine + next, lineSize);
+                if (got < length || FirstBadBlock(footer, (firstLine + next) * lineSize, line.Span[..length]) is not null)
+                {
+                    break;
+                }
+                filled(next, length);
+            }
+        }
+        finally
+        {
+            // A footer fetch this run started and no longer waits for is observed (its error, if any, is the next reader's).
+            _ = footerTask?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        return next;
     }
 
     private void CheckRange(SegmentFooter footer, long offset, int length)
@@ -248,15 +267,14 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
         }
     }
 
-    private void PrefetchLines(SegmentFooter footer, long offset, long length)
+    private void PrefetchLines(ulong nonce, long offset, long end)
     {
-        long end = Math.Min(offset + length, footer.DataLength);
         int lineSize = _cache.LineSize;
         long first = offset / lineSize;
         long last = (end + lineSize - 1) / lineSize;
         if (last > first)
         {
-            _cache.Prefetch(footer.Nonce, first, (int)Math.Min(last - first, int.MaxValue), _source);
+            _cache.Prefetch(nonce, first, (int)Math.Min(last - first, int.MaxValue), _source);
         }
     }
 

@@ -100,8 +100,26 @@ public sealed class MountDaemon
                 : $"Serving {_serving[0].Description} at {_serving[0].MountPoint}");
             Serve(several);
         }
+        if (disk is not null)
+        {
+            DrainDiskTier(disk);
+        }
         _wake.Dispose();
         return failed.Count > 0 ? ExitCodes.MountFailed : ExitCodes.Ok;
+    }
+
+    /// <summary>Lets the lines fetched just before the volumes left reach the disk tier (bounded), so the next daemon finds them.</summary>
+    private void DrainDiskTier(DiskLineTier disk)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            disk.WhenWrittenAsync(timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            _log.LogWarning("the read cache's disk tier did not write its last {Bytes} queued bytes within 10 s: they are not kept", disk.QueuedBytes);
+        }
     }
 
     private void Serve(bool several)

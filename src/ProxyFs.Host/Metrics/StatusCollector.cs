@@ -218,6 +218,8 @@ public sealed class StatusCollector
                 Corrupt = d.Corrupt,
                 Evictions = d.Evictions,
                 Errors = d.Errors,
+                Dropped = d.Dropped,
+                QueuedBytes = d.QueuedBytes,
             } : null,
         };
     }
@@ -316,6 +318,8 @@ public sealed class StatusCollector
             w.Single("proxyfs_read_cache_disk_misses_total", "counter", "Lines looked for in the disk tier and not found", disk.Misses);
             w.Single("proxyfs_read_cache_disk_corrupt_total", "counter", "Line files that failed their CRC and were fetched again", disk.Corrupt);
             w.Single("proxyfs_read_cache_disk_errors_total", "counter", "Disk errors of the disk tier (served from the store instead)", disk.Errors);
+            w.Single("proxyfs_read_cache_disk_dropped_total", "counter", "Fetched lines not written to the disk tier because its write queue was full", disk.Dropped);
+            w.Single("proxyfs_read_cache_disk_queued_bytes", "gauge", "Bytes of fetched lines waiting to be written to the disk tier", disk.QueuedBytes);
         }
 
         if (volume?.Store is { } store)

@@ -109,6 +109,8 @@ public sealed record DiskTierSection
     public long Corrupt { get; init; }
     public long Evictions { get; init; }
     public long Errors { get; init; }
+    public long Dropped { get; init; }
+    public long QueuedBytes { get; init; }
 }
 
 public sealed record StoreSection

@@ -29,14 +29,7 @@ public sealed class DiskLineTierTests : IDisposable
     public void Lines_fetched_once_are_served_from_disk_after_a_restart()
     {
         var source = new FakeLineSource();
-        using (var memory = Memory())
-        {
-            ICacheLineSource tiered = Tier().Wrap(Volume, Line, source);
-            for (long line = 0; line < 4; line++)
-            {
-                ReadAndCheck(memory, tiered, 7, line);
-            }
-        }
+        FetchOnce(source, 7, [0, 1, 2, 3]);
         Assert.Equal(4, source.Fills);
         Assert.True(File.Exists(FileOf(7, 3)));
 
@@ -59,12 +52,14 @@ public sealed class DiskLineTierTests : IDisposable
     public void A_damaged_or_truncated_line_file_is_dropped_and_the_line_fetched_again()
     {
         var source = new FakeLineSource();
+        DiskLineTier first = Tier();
         using (var memory = Memory())
         {
-            ICacheLineSource tiered = Tier().Wrap(Volume, Line, source);
+            ICacheLineSource tiered = first.Wrap(Volume, Line, source);
             ReadAndCheck(memory, tiered, 1, 0);
             ReadAndCheck(memory, tiered, 1, 1);
         }
+        Written(first);
         byte[] bytes = File.ReadAllBytes(FileOf(1, 0));
         bytes[DiskLineTier.HeaderLength + 100] ^= 0x40;
         File.WriteAllBytes(FileOf(1, 0), bytes);
@@ -77,6 +72,7 @@ public sealed class DiskLineTierTests : IDisposable
             ReadAndCheck(memory, tiered, 1, 0); // right bytes: fetched again, not the damaged ones
             ReadAndCheck(memory, tiered, 1, 1);
         }
+        Written(again);
         Assert.Equal(2, source.FillsOf(1, 0));
         Assert.Equal(2, source.FillsOf(1, 1));
         Assert.Equal(2, again.Snapshot().Corrupt);
@@ -94,6 +90,7 @@ public sealed class DiskLineTierTests : IDisposable
         for (long line = 0; line < 5; line++)
         {
             ReadAndCheck(memory, tiered, 2, line);
+            Written(tier); // in order: the least recently used are the first lines
         }
         DiskLineTierMetrics m = tier.Snapshot();
         Assert.Equal(3, m.Files);
@@ -109,12 +106,14 @@ public sealed class DiskLineTierTests : IDisposable
     public void Read_ahead_takes_the_lines_on_disk_and_fetches_the_rest_in_one_request()
     {
         var source = new FakeLineSource();
+        DiskLineTier first = Tier();
         using (var memory = Memory())
         {
-            ICacheLineSource tiered = Tier().Wrap(Volume, Line, source);
+            ICacheLineSource tiered = first.Wrap(Volume, Line, source);
             ReadAndCheck(memory, tiered, 3, 0);
             ReadAndCheck(memory, tiered, 3, 1);
         }
+        Written(first);
         var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, PrefetchLinesPerRequest = 8 });
         using var volume = cache.RegisterVolume("v");
         DiskLineTier again = Tier();
@@ -122,6 +121,7 @@ public sealed class DiskLineTierTests : IDisposable
         Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
         Assert.Equal([(3UL, 2L, 4)], source.Runs); // lines 0 and 1 from disk
         Assert.Equal(2, again.Snapshot().Hits);
+        Written(again);
         for (long line = 0; line < 6; line++)
         {
             Assert.True(volume.Contains(new LineKey(3, line)));
@@ -129,6 +129,77 @@ public sealed class DiskLineTierTests : IDisposable
             Assert.True(File.Exists(FileOf(3, line)));
         }
     }
+
+    [Fact]
+    public void Read_ahead_asks_the_store_only_for_the_lines_missing_on_disk()
+    {
+        var source = new FakeLineSource();
+        FetchOnce(source, 5, [0, 2, 3]);
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, PrefetchLinesPerRequest = 16 });
+        using var volume = cache.RegisterVolume("v");
+        DiskLineTier again = Tier();
+        Assert.Equal(6, volume.Prefetch(5, 0, 6, again.Wrap(Volume, Line, source)));
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        Assert.Equal([(5UL, 1L, 1), (5UL, 4L, 2)], source.Runs.OrderBy(r => r.First)); // lines 0, 2 and 3 from disk
+        Assert.Equal(3, again.Snapshot().Hits);
+        for (long line = 0; line < 6; line++)
+        {
+            source.ReadAndCheck(volume, 5, line, 0, Line);
+        }
+    }
+
+    [Fact]
+    public async Task A_read_does_not_wait_for_the_disk_tier_and_lines_beyond_its_queue_are_dropped()
+    {
+        long fileBytes = DiskLineTier.HeaderLength + Line;
+        var tier = new DiskLineTier(new DiskLineTierOptions { Directory = _dir.Path, MaxQueuedBytes = 2 * Line });
+        using var gate = new ManualResetEventSlim(false);
+        tier.WriteGate = gate; // the disk "hangs": nothing queued is written until the gate opens
+        var source = new FakeLineSource();
+        using var memory = Memory();
+        ICacheLineSource tiered = tier.Wrap(Volume, Line, source);
+        var reads = Task.Run(() =>
+        {
+            for (long line = 0; line < 5; line++)
+            {
+                ReadAndCheck(memory, tiered, 4, line);
+            }
+        });
+        await reads.WaitAsync(TimeSpan.FromSeconds(30)); // throws TimeoutException if a read waited for the held writer
+        DiskLineTierMetrics held = tier.Snapshot();
+        Assert.Equal(0, held.Writes);
+        Assert.Equal(3, held.Dropped); // two lines fit the queue, the other three were not kept
+        Assert.Equal(2L * Line, held.QueuedBytes);
+        Assert.False(File.Exists(FileOf(4, 0)));
+
+        gate.Set();
+        Written(tier);
+        DiskLineTierMetrics after = tier.Snapshot();
+        Assert.Equal(2, after.Writes);
+        Assert.Equal(2 * fileBytes, after.Bytes);
+        Assert.Equal(0, after.QueuedBytes);
+        Assert.Equal(DiskLineTier.Encode(ExpectedLine(4, 0)), File.ReadAllBytes(FileOf(4, 0)));
+        Assert.Equal(DiskLineTier.Encode(ExpectedLine(4, 1)), File.ReadAllBytes(FileOf(4, 1)));
+        Assert.False(File.Exists(FileOf(4, 2)));
+    }
+
+    /// <summary>A daemon that reads <paramref name="lines"/> of <paramref name="segment"/> once (from the source) and exits with them on disk.</summary>
+    private void FetchOnce(FakeLineSource source, ulong segment, long[] lines)
+    {
+        DiskLineTier tier = Tier();
+        using (var memory = Memory())
+        {
+            ICacheLineSource tiered = tier.Wrap(Volume, Line, source);
+            foreach (long line in lines)
+            {
+                ReadAndCheck(memory, tiered, segment, line);
+            }
+        }
+        Written(tier);
+    }
+
+    private static void Written(DiskLineTier tier) =>
+        Assert.True(tier.WhenWrittenAsync().Wait(TimeSpan.FromSeconds(30)), "the disk tier wrote its queued lines");
 
     private static byte[] ExpectedLine(ulong segment, long line)
     {

@@ -12,7 +12,7 @@ public class ReadAheadTests
     [Fact]
     public void Sequential_reads_open_a_window_that_doubles_up_to_the_maximum()
     {
-        var state = new ReadAheadState(new ReadAheadOptions { InitialWindow = 2 * MiB, MaxWindow = 8 * MiB });
+        var state = new ReadAheadState(new ReadAheadOptions { InitialWindowFromStart = 2 * MiB, MaxWindow = 8 * MiB });
         Assert.Equal(new PrefetchRange(128 << 10, 2 * MiB), state.OnRead(0, 128 << 10)); // a read at the start is sequential
         long offset = 128 << 10;
         var asked = new List<PrefetchRange>();
@@ -40,6 +40,20 @@ public class ReadAheadTests
     }
 
     [Fact]
+    public void A_file_read_from_its_start_opens_a_larger_first_window_than_reads_that_turn_sequential_later()
+    {
+        var fromStart = new ReadAheadState();
+        Assert.Equal(new PrefetchRange(1 * MiB, 8 * MiB), fromStart.OnRead(0, 1 * MiB));
+        Assert.Equal(8 * MiB, fromStart.Window);
+
+        var later = new ReadAheadState();
+        Assert.Equal(new PrefetchRange(1 * MiB, 8 * MiB), later.OnRead(0, 1 * MiB));
+        Assert.True(later.OnRead(40 * MiB, 1 * MiB).IsEmpty); // random: closed
+        Assert.Equal(new PrefetchRange(42 * MiB, 2 * MiB), later.OnRead(41 * MiB, 1 * MiB)); // sequential again, not from the start
+        Assert.Throws<ArgumentException>(() => new ReadAheadState(new ReadAheadOptions { InitialWindowFromStart = 128 * MiB }));
+    }
+
+    [Fact]
     public void Random_reads_fetch_nothing_and_sequential_reads_start_it_again()
     {
         var state = new ReadAheadState();
@@ -60,6 +74,29 @@ public class ReadAheadTests
         Assert.True(state.OnRead(256 << 10, 128 << 10).IsEmpty); // arrived before [128K, 256K)
         Assert.True(state.OnRead(128 << 10, 128 << 10).IsEmpty);
         Assert.True(state.Window > 0);
+    }
+
+    [Fact]
+    public void Whole_size_reads_of_the_kernels_read_ahead_arriving_in_any_order_keep_the_window_open()
+    {
+        // read_ahead_kb=4096 with 1 MiB READs: up to four in flight, delivered by four FUSE threads in any order.
+        var state = new ReadAheadState();
+        long[] order = [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 12, 10, 11, 13, 15, 14, 17, 16, 19, 18, 23, 20, 21, 22];
+        var asked = new List<PrefetchRange>();
+        foreach (long mib in order)
+        {
+            var range = state.OnRead(mib * MiB, MiB);
+            Assert.True(state.Window > 0, $"the read at {mib} MiB closed the window");
+            if (!range.IsEmpty)
+            {
+                asked.Add(range);
+            }
+        }
+        Assert.Equal(new PrefetchRange(2 * MiB, 8 * MiB), asked[0]); // the first read, 1 MiB from the start, counts as the start
+        Assert.True(asked.Count > 1);
+        Assert.True(state.Window > 8 * MiB);
+        Assert.True(state.OnRead(90 * MiB, MiB).IsEmpty); // a real jump is still random
+        Assert.Equal(0, state.Window);
     }
 
     [Fact]
@@ -94,7 +131,7 @@ public class ReadAheadTests
         var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * LineSize, LineSize = LineSize });
         using var volume = cache.RegisterVolume("v");
         using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
-        var tracker = new ReadAheadTracker(new ReadAheadOptions { InitialWindow = 2 * LineSize, MaxWindow = 8 * LineSize });
+        var tracker = new ReadAheadTracker(new ReadAheadOptions { InitialWindow = 2 * LineSize, InitialWindowFromStart = 2 * LineSize, MaxWindow = 8 * LineSize });
 
         byte[] back = new byte[16 << 10];
         for (long offset = 0; offset < data.Length; offset += back.Length)

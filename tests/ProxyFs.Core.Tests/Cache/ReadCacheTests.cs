@@ -292,4 +292,17 @@ public class ReadCacheTests
             Assert.True(volume.Contains(new LineKey(2, line)), $"segment 2 line {line}");
         }
     }
+
+    [Fact]
+    public void Read_ahead_in_flight_is_bounded_by_lines_and_by_an_eighth_of_a_large_budget()
+    {
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 256L << 20 }); // 1 MiB lines, 64 at most
+        Assert.Equal(32, cache.PrefetchLimit); // 32 MiB: the floor
+        cache.SetBudget(512L << 20);
+        Assert.Equal(64, cache.PrefetchLimit); // 512 MiB / 8
+        cache.SetBudget(8L << 30);
+        Assert.Equal(64, cache.PrefetchLimit); // MaxPrefetchInFlight
+        Assert.Equal(0, new ReadCache(new ReadCacheOptions { MaxPrefetchInFlight = 0 }).PrefetchLimit); // read-ahead off
+        Assert.Equal(16, new ReadCache(new ReadCacheOptions { BudgetBytes = 16L << 20, MaxPrefetchInFlight = 16 }).PrefetchLimit);
+    }
 }

@@ -170,4 +170,41 @@ public class SegmentReaderTests
         Assert.Equal(2, reader.Metrics.LineGets);
         Assert.Equal(2, store.GetCount);
     }
+
+    [Fact]
+    public async Task Read_ahead_of_a_segment_whose_footer_is_unknown_asks_for_footer_and_lines_at_once_and_checks_every_line()
+    {
+        await using var inner = new MemoryObjectStore();
+        byte[] data = await WriteSegmentAsync(inner, 300_000); // 5 lines of 64 KiB, the last one short
+        int h = SegmentFormat.HeaderLength(VolumeId.Length);
+        await CorruptAsync(inner, "segments/01/0000000000000001", h + 140_000); // line 2
+        var store = new ProbeStore(inner);
+        var (cache, volume) = SegmentWriterTests.NewCache();
+        using var reader = new SegmentReader(store, volume, VolumeId);
+        store.Gets.Close();
+        reader.Prefetch(1, 0, data.Length);
+        Eventually.True(() => store.GetsWaiting == 2, "the footer and the run of lines requested together");
+        Assert.Contains(store.GetLog, g => g.Range.IsSuffix);
+        Assert.Contains(store.GetLog, g => !g.Range.IsSuffix && g.Range.Offset == h && g.Range.Length == 5L * (64 << 10));
+        store.Gets.Open();
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+
+        // Lines 0 and 1 came from the one GET and passed their CRCs; line 2 failed them (also when read again alone), so
+        // it and the lines after it were not cached by read-ahead; the reader gets the error, and lines 3 and 4 read fine.
+        Assert.True(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, 0)));
+        Assert.True(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, 1)));
+        Assert.False(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, 2)));
+        Assert.Equal(1, cache.Snapshot().Volumes[0].ReadAheadErrors);
+        Assert.Equal(data.AsSpan(0, 1000).ToArray(), ReadBack(reader, 0, 1000));
+        Assert.Throws<SegmentCorruptException>(() => reader.Read(1, 140_000, new byte[10]));
+        Assert.Equal(data.AsSpan(3 * (64 << 10)).ToArray(), ReadBack(reader, 3 * (64 << 10), data.Length - (3 * (64 << 10))));
+        Assert.Equal(1, reader.Metrics.FooterGets);
+    }
+
+    private static byte[] ReadBack(SegmentReader reader, long offset, int length)
+    {
+        byte[] back = new byte[length];
+        reader.Read(1, offset, back);
+        return back;
+    }
 }
