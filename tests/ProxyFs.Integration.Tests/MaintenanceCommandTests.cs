@@ -180,8 +180,8 @@ public sealed class MaintenanceCommandTests
     public void Fsck_exits_4_on_a_flipped_page_byte_and_on_a_deleted_segment()
     {
         using FileVolume flipped = UsedVolume();
-        RootPointer root = ReadRoot(flipped.Uri);
-        WithStore(flipped.Uri, store =>
+        RootPointer root = StoreAccess.ReadRoot(flipped.Uri);
+        StoreAccess.With(flipped.Uri, store =>
         {
             string meta = VolumeLayout.MetadataSegments.KeyOf(root.TreeRoot.SegmentNonce);
             byte[] bytes = store.GetBytesAsync(meta).GetAwaiter().GetResult();
@@ -194,7 +194,7 @@ public sealed class MaintenanceCommandTests
 
         using FileVolume missing = UsedVolume();
         string segment = missing.Keys(VolumeLayout.DataSegments.Prefix).First();
-        WithStore(missing.Uri, store => store.DeleteAsync(segment).GetAwaiter().GetResult());
+        StoreAccess.With(missing.Uri, store => store.DeleteAsync(segment).GetAwaiter().GetResult());
         r = ProxyFsBinary.Run(CommandTimeout, "fsck", missing.Uri);
         Assert.True(r.ExitCode == 4, r.ToString());
         Assert.Contains("which is missing", r.Stdout, StringComparison.Ordinal);
@@ -229,7 +229,7 @@ public sealed class MaintenanceCommandTests
     }
 
     /// <summary>Gives the root directory's record a wrong nlink, through the volume core, committed as a clean unmount.</summary>
-    private static void SetRootNlink(string uri, uint nlink) => WithStore(uri, store =>
+    private static void SetRootNlink(string uri, uint nlink) => StoreAccess.With(uri, store =>
     {
         VolumeCore core = VolumeCore.OpenAsync(store, new VolumeOptions { CheckpointInterval = TimeSpan.Zero }).GetAwaiter().GetResult();
         try
@@ -247,24 +247,4 @@ public sealed class MaintenanceCommandTests
             core.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     });
-
-    private static RootPointer ReadRoot(string uri)
-    {
-        RootPointer? root = null;
-        WithStore(uri, store => root = new RootPointerStore(store).ReadAsync().GetAwaiter().GetResult());
-        return root!;
-    }
-
-    private static void WithStore(string uri, Action<IObjectStore> action)
-    {
-        IObjectStore store = ObjectStores.Open(uri);
-        try
-        {
-            action(store);
-        }
-        finally
-        {
-            (store as IDisposable)?.Dispose();
-        }
-    }
 }

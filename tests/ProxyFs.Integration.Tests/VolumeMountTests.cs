@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using ProxyFs.Core.Volume;
 using ProxyFs.Integration.Tests.Support;
 using ProxyFs.ObjectStore;
 using ProxyFs.Testing;
@@ -24,23 +23,8 @@ public sealed class FileVolume : IDisposable
     public string Uri { get; }
 
     /// <summary>Keys of the store under <paramref name="prefix"/>, listed through the object-store interface.</summary>
-    public List<string> Keys(string prefix)
-    {
-        IObjectStore store = ObjectStores.Open(Uri);
-        try
-        {
-            var keys = new List<string>();
-            foreach (ObjectInfo o in store.ListAllAsync(prefix).ToBlockingEnumerable())
-            {
-                keys.Add(o.Key);
-            }
-            return keys;
-        }
-        finally
-        {
-            (store as IDisposable)?.Dispose();
-        }
-    }
+    public List<string> Keys(string prefix) =>
+        StoreAccess.With(Uri, store => store.ListAllAsync(prefix).ToBlockingEnumerable().Select(o => o.Key).ToList());
 
     public void Dispose() => _dir.Dispose();
 }
@@ -169,10 +153,10 @@ public sealed class VolumeMountTests
             for (int i = 0; i < 6; i++)
             {
                 File.WriteAllText(Path.Combine(mountPoint.Path, $"n{i}"), "x");
-                ulong generation = ReadRoot(volume.Uri).Generation;
-                Assert.True(SpinWait.SpinUntil(() => ReadRoot(volume.Uri).Generation > generation, TimeSpan.FromSeconds(30)), daemon.Output);
+                ulong generation = StoreAccess.ReadRoot(volume.Uri).Generation;
+                Assert.True(SpinWait.SpinUntil(() => StoreAccess.ReadRoot(volume.Uri).Generation > generation, TimeSpan.FromSeconds(30)), daemon.Output);
             }
-            Assert.Equal(2, ReadRoot(volume.Uri).History.Count);
+            Assert.Equal(2, StoreAccess.ReadRoot(volume.Uri).History.Count);
         }
         using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint))
         {
@@ -181,19 +165,6 @@ public sealed class VolumeMountTests
         using var other = new TestMountPoint();
         var e = Assert.Throws<InvalidOperationException>(() => DaemonProcess.Start(volume.Uri, other, "max_flush_size=20MiB"));
         Assert.Contains("this volume's segment size", e.Message, StringComparison.Ordinal);
-    }
-
-    private static RootPointer ReadRoot(string uri)
-    {
-        IObjectStore store = ObjectStores.Open(uri);
-        try
-        {
-            return new RootPointerStore(store).ReadAsync().GetAwaiter().GetResult();
-        }
-        finally
-        {
-            (store as IDisposable)?.Dispose();
-        }
     }
 
     /// <summary>A deterministic tree: directories, files of several sizes (some sparse), a symlink, a hard link, xattrs, modes.</summary>

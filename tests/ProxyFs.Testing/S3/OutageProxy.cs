@@ -30,21 +30,6 @@ public sealed class OutageProxy : IDisposable
     /// <summary>http://127.0.0.1:port: use it in place of the server's endpoint.</summary>
     public Uri Endpoint => new($"http://127.0.0.1:{Port}");
 
-    /// <summary>Connections accepted so far.</summary>
-    public int Accepted { get; private set; }
-
-    /// <summary>Whether the proxy is cut.</summary>
-    public bool IsCut
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _listener is null;
-            }
-        }
-    }
-
     /// <summary>Closes every connection (a reset) and stops listening: connecting is refused until <see cref="Restore"/>.</summary>
     public void Cut()
     {
@@ -133,7 +118,6 @@ public sealed class OutageProxy : IDisposable
                 }
                 _connections.Add(client);
                 _connections.Add(server);
-                Accepted++;
             }
             _ = PumpAsync(client, server);
             _ = PumpAsync(server, client);
