@@ -12,6 +12,8 @@ public class ReaderRelayTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    private static readonly TimeSpan Handoff = FuseMountOptions.DefaultReaderHandoff;
+
     private static FuseMountOptions Options(int readers, TimeSpan handoff) => new()
     {
         ReaderThreads = readers,
@@ -25,7 +27,7 @@ public class ReaderRelayTests
     {
         var transport = new InMemoryTransport();
         var fs = new ThreadRecordingFileSystem();
-        using var session = FuseSession.Start(transport, fs, Options(readers: 4, FuseMountOptions.DefaultReaderHandoff));
+        using var session = FuseSession.Start(transport, fs, Options(readers: 4, Handoff));
         transport.Send(RequestBuilder.Init(38, ulong.MaxValue));
         session.WaitForInit(Timeout);
         Assert.NotNull(transport.TakeReply(Timeout));
@@ -88,7 +90,7 @@ public class ReaderRelayTests
         var transport = new InMemoryTransport();
         using var release = new ManualResetEventSlim();
         var fs = new ThreadRecordingFileSystem { HeldNode = 7, Gate = release };
-        using var session = FuseSession.Start(transport, fs, Options(readers: 2, FuseMountOptions.DefaultReaderHandoff));
+        using var session = FuseSession.Start(transport, fs, Options(readers: 2, Handoff));
         transport.Send(RequestBuilder.Init(38, ulong.MaxValue));
         session.WaitForInit(Timeout);
         Assert.NotNull(transport.TakeReply(Timeout));
@@ -112,11 +114,44 @@ public class ReaderRelayTests
     }
 
     [Fact]
+    public async Task Readers_finishing_together_never_leave_the_connection_without_a_listener()
+    {
+        // Handlers that sometimes outlive a tick make the relay hand listening over, so several readers finish their
+        // requests and ask to listen at the same moment; one of them must always end up reading the next request.
+        var transport = new InMemoryTransport();
+        var fs = new ThreadRecordingFileSystem { SlowEvery = 3, SlowFor = TimeSpan.FromMilliseconds(2) };
+        using var session = FuseSession.Start(transport, fs, Options(readers: 4, Handoff));
+        transport.Send(RequestBuilder.Init(38, ulong.MaxValue));
+        session.WaitForInit(Timeout);
+        Assert.NotNull(transport.TakeReply(Timeout));
+
+        ulong unique = 1000;
+        for (int round = 0; round < 500; round++)
+        {
+            const int Burst = 6;
+            for (int i = 0; i < Burst; i++)
+            {
+                transport.Send(new RequestBuilder(fuse_opcode.FUSE_GETATTR, 1, unique: unique++).Struct(new fuse_getattr_in()).Build());
+            }
+            for (int i = 0; i < Burst; i++)
+            {
+                var reply = transport.TakeReply(Timeout)
+                    ?? throw new TimeoutException($"round {round}: {Burst - i} of {Burst} requests unanswered with every reader idle");
+                Assert.Equal(0, new Reply(reply).Error);
+            }
+        }
+        Assert.True(session.GetStatistics().ReaderHandoffs >= 1);
+
+        transport.End();
+        await session.Completion.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task A_hung_lookup_on_a_mount_does_not_hold_back_other_requests()
     {
         using var stuck = new ManualResetEventSlim();
         var fs = new TestFileSystem { StuckLookup = stuck };
-        using var mount = TestMount.Start(fs, new FuseMountOptions { ReaderThreads = 2 });
+        using var mount = TestMount.Start(fs, new FuseMountOptions { ReaderThreads = 2, ReaderHandoff = Handoff });
         var hung = Task.Run(() => File.Exists(mount["stuck"]));
         try
         {
@@ -136,6 +171,7 @@ public class ReaderRelayTests
     private sealed class ThreadRecordingFileSystem : DelegatingFileSystem
     {
         private int _held;
+        private int _calls;
 
         public ConcurrentQueue<int> Threads { get; } = new();
 
@@ -146,6 +182,11 @@ public class ReaderRelayTests
         public ManualResetEventSlim Held { get; } = new();
 
         public int HeldCount => Volatile.Read(ref _held);
+
+        /// <summary>Every this many GETATTRs (0: none) sleeps <see cref="SlowFor"/> before answering.</summary>
+        public int SlowEvery { get; init; }
+
+        public TimeSpan SlowFor { get; init; }
 
         public override int GetAttr(in FuseContext context, ulong nodeId, ulong? handle, ref fuse_attr_out attr)
         {
@@ -158,6 +199,10 @@ public class ReaderRelayTests
             else
             {
                 Threads.Enqueue(Environment.CurrentManagedThreadId);
+                if (SlowEvery > 0 && Interlocked.Increment(ref _calls) % SlowEvery == 0)
+                {
+                    Thread.Sleep(SlowFor);
+                }
             }
             attr.attr.ino = nodeId;
             attr.attr.mode = 0x41ED;

@@ -20,7 +20,7 @@ internal sealed class FuseReaderRelay : IDisposable
     private readonly int _tickMs;
     private readonly bool _enabled;
     private Thread? _watcher;
-    private int _listeners;
+    private int _listeners; // 1 while a reader listens, else 0
     private int _watcherIdle;
     private bool _stopped;
     private long _handoffs;
@@ -63,11 +63,14 @@ internal sealed class FuseReaderRelay : IDisposable
             {
                 return false;
             }
-            if (Interlocked.Increment(ref _listeners) == 1)
+            // Claimed with one compare-and-swap. An increment that is taken back when it finds a listener leaves a
+            // moment in which the count says two: a listener that received, served and came back inside that moment
+            // saw the other's claim, the other saw its claim, and both parked with nobody reading /dev/fuse and
+            // nobody busy for the watcher to notice (a hung mount, seen once under load).
+            if (Interlocked.CompareExchange(ref _listeners, 1, 0) == 0)
             {
                 return true;
             }
-            Interlocked.Decrement(ref _listeners);
             lock (_gate)
             {
                 if (_stopped)
@@ -91,8 +94,9 @@ internal sealed class FuseReaderRelay : IDisposable
         }
         Volatile.Write(ref worker.Busy, 1);
         Volatile.Write(ref worker.Sequence, worker.Sequence + 1);
-        // A full fence between the busy flag and reading the watcher's flag (the watcher fences the other way).
-        Interlocked.Decrement(ref _listeners);
+        // Nobody listens now (a parked reader may claim it). Also a full fence between the busy flag and reading the
+        // watcher's flag (the watcher fences the other way).
+        Interlocked.Exchange(ref _listeners, 0);
         if (Volatile.Read(ref _watcherIdle) != 0 && Interlocked.Exchange(ref _watcherIdle, 0) != 0)
         {
             lock (_gate)
@@ -167,7 +171,7 @@ internal sealed class FuseReaderRelay : IDisposable
                 {
                     return;
                 }
-                if (held && Volatile.Read(ref _listeners) <= 0 && _parked.TryPop(out var spare))
+                if (held && Volatile.Read(ref _listeners) == 0 && _parked.TryPop(out var spare))
                 {
                     _handoffs++;
                     spare.Wake.Release();

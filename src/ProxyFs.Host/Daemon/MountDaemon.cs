@@ -166,9 +166,7 @@ public sealed class MountDaemon
         NoAtime = o.NoAtime,
         ReaderThreads = o.ReaderThreads ?? FuseMountOptions.DefaultReaderThreads,
         ReadAheadKb = o.ReadAheadKb ?? FuseMountOptions.DefaultReadAheadKb,
-        // Off unless asked for: a daemon of a hung CI run had every reader parked and none reading /dev/fuse, so the
-        // one-listening-reader relay waits for that to be understood (reader_handoff_ms=1 turns it on).
-        ReaderHandoff = o.ReaderHandoffMs is { } handoff ? TimeSpan.FromMilliseconds(handoff) : TimeSpan.Zero,
+        ReaderHandoff = o.ReaderHandoffMs is { } handoff ? TimeSpan.FromMilliseconds(handoff) : FuseMountOptions.DefaultReaderHandoff,
         Debug = o.Debug,
         DebugLog = o.Debug ? Console.Error.WriteLine : null,
     };
