@@ -7,8 +7,9 @@ namespace ProxyFs.ObjectStore.S3;
 /// <summary>Maps what the AWS SDK and the HTTP stack throw to an <see cref="ObjectStoreException"/> with a kind.</summary>
 internal static class S3Errors
 {
+    // An ObjectStoreException (an IOException) is already mapped: it passes as it is.
     public static bool IsStoreError(Exception e) =>
-        e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException;
+        e is not ObjectStoreException && e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException;
 
     public static ObjectStoreException Map(Exception e, ObjectStoreOperation operation, string location, string? key)
     {
@@ -36,6 +37,22 @@ internal static class S3Errors
             }
         }
         return new ObjectStoreException(ObjectStoreErrorKind.Permanent, operation, location, key, $"{e.GetType().Name}: {e.Message}", e);
+    }
+
+    /// <summary>
+    /// An error answer to a request sent without the SDK (<see cref="S3RequestSigner"/>): its status and the
+    /// <c>Code</c>, <c>Message</c> and <c>RequestId</c> of S3's XML error body, classified as the SDK's exceptions are.
+    /// </summary>
+    public static ObjectStoreException FromResponse(int status, string body, ObjectStoreOperation operation, string location, string? key)
+    {
+        string code = XmlElement(body, "Code");
+        string message = XmlElement(body, "Message");
+        string requestId = XmlElement(body, "RequestId");
+        var kind = Classify((HttpStatusCode)status, code);
+        string detail = kind == ObjectStoreErrorKind.NotFound && code.Length == 0
+            ? $"HTTP {status}: no such key"
+            : $"HTTP {status} {code}".TrimEnd() + (message.Length == 0 ? "" : ": " + message) + (requestId.Length == 0 ? "" : $" (request {requestId})");
+        return new ObjectStoreException(kind, operation, location, key, detail) { HttpStatus = status };
     }
 
     public static ObjectStoreException Timeout(ObjectStoreOperation operation, string location, string? key, TimeSpan timeout, Exception inner) =>
@@ -79,6 +96,19 @@ internal static class S3Errors
             >= 500 => ObjectStoreErrorKind.Transient,
             _ => ObjectStoreErrorKind.Permanent,
         };
+    }
+
+    // The text of the first <name>…</name> of an S3 error body ("" when absent): the bodies are small and flat.
+    private static string XmlElement(string body, string name)
+    {
+        int start = body.IndexOf("<" + name + ">", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return "";
+        }
+        start += name.Length + 2;
+        int end = body.IndexOf("</" + name + ">", start, StringComparison.Ordinal);
+        return end < 0 ? "" : System.Net.WebUtility.HtmlDecode(body[start..end]).Trim();
     }
 
     private static string Describe(Exception e) => e switch

@@ -25,6 +25,9 @@ internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTi
         Timeout = Timeout.InfiniteTimeSpan,
     });
 
+    /// <summary>The client (and pool) itself, for the requests the store sends without the SDK.</summary>
+    public HttpClient Client => _client.Value;
+
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) => _client.Value;
 
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;

@@ -9,7 +9,8 @@ using Amazon.S3.Model;
 namespace ProxyFs.ObjectStore.S3;
 
 /// <summary>
-/// The <c>s3://</c> backend on AWSSDK.S3: separate clients (and connection pools) for reads and writes; multipart
+/// The <c>s3://</c> backend on AWSSDK.S3, but for GETs, which it signs and sends itself (<see cref="S3RequestSigner"/>:
+/// a cold read makes hundreds per GiB): separate clients (and connection pools) for reads and writes; multipart
 /// uploads with parallel parts above <see cref="S3StoreOptions.MultipartThreshold"/>; conditional puts as single
 /// requests (radosgw ignores conditions on CompleteMultipartUpload); per-request timeouts. Whole requests are not
 /// retried here (wrap it in <see cref="Decorators.RetryingObjectStore"/>, as <see cref="ObjectStores.Open(string, ObjectStoreOpenOptions?)"/>
@@ -30,6 +31,11 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly AmazonS3Client _writeClient;
     private readonly S3HttpClientFactory _readFactory;
     private readonly S3HttpClientFactory _writeFactory;
+    private readonly AWSCredentials _credentials;
+    private readonly S3RequestSigner _signer;
+    private readonly Uri _readBase;
+    private readonly string _readHost;
+    private readonly string _readPathPrefix;
 
     /// <summary>Creates the clients; no request is made until the first operation.</summary>
     public S3ObjectStore(S3StoreOptions options)
@@ -47,6 +53,10 @@ public sealed class S3ObjectStore : IObjectStore
         _writeFactory = new S3HttpClientFactory(options.WriteConnections, options.ConnectTimeout);
         _readClient = new AmazonS3Client(credentials, CreateConfig(options, _readFactory));
         _writeClient = new AmazonS3Client(credentials, CreateConfig(options, _writeFactory));
+        _credentials = credentials;
+        _signer = new S3RequestSigner(options.Region);
+        (_readBase, _readPathPrefix) = ReadTarget(options);
+        _readHost = _readBase.IsDefaultPort ? _readBase.IdnHost : $"{_readBase.IdnHost}:{_readBase.Port}";
     }
 
     /// <inheritdoc />
@@ -54,6 +64,29 @@ public sealed class S3ObjectStore : IObjectStore
 
     /// <summary>The options the store was created with.</summary>
     public S3StoreOptions Options => _options;
+
+    /// <summary>
+    /// Where the GETs of the read path go, as the SDK addresses the bucket: with an endpoint, path style by default
+    /// (<c>endpoint/bucket/key</c>) or virtual-hosted (<c>bucket.host/key</c>); without one, the region's AWS endpoint,
+    /// virtual-hosted unless path style is asked for or the bucket name has a dot (a TLS name would not match).
+    /// </summary>
+    internal static (Uri Base, string PathPrefix) ReadTarget(S3StoreOptions options)
+    {
+        bool pathStyle = options.PathStyle ?? options.Endpoint is not null;
+        string bucket = options.Bucket;
+        if (options.Endpoint is { } endpoint)
+        {
+            string basePath = endpoint.AbsolutePath.TrimEnd('/');
+            var authority = new Uri(endpoint.GetLeftPart(UriPartial.Authority));
+            return pathStyle
+                ? (authority, basePath + "/" + bucket)
+                : (new UriBuilder(authority) { Host = bucket + "." + authority.Host }.Uri, basePath);
+        }
+        string domain = options.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
+        return pathStyle || bucket.Contains('.')
+            ? (new Uri($"https://s3.{options.Region}.{domain}"), "/" + bucket)
+            : (new Uri($"https://{bucket}.s3.{options.Region}.{domain}"), "");
+    }
 
     private static AmazonS3Config CreateConfig(S3StoreOptions options, S3HttpClientFactory factory)
     {
@@ -96,15 +129,11 @@ public sealed class S3ObjectStore : IObjectStore
     private async Task<ObjectReadStream> GetAsync(string key, ByteRange range, bool fallback, CancellationToken cancellationToken)
     {
         string full = FullKey(key);
-        var request = new GetObjectRequest { BucketName = _bucket, Key = full };
-        if (range.ToHttpRange() is string header)
-        {
-            request.ByteRange = new Amazon.S3.Model.ByteRange(header);
-        }
-        GetObjectResponse response;
+        string? header = range.ToHttpRange();
+        HttpResponseMessage response;
         try
         {
-            response = await CallAsync(ObjectStoreOperation.Get, key, _options.RequestTimeout, ct => _readClient.GetObjectAsync(request, ct), cancellationToken).ConfigureAwait(false);
+            response = await CallAsync(ObjectStoreOperation.Get, key, _options.RequestTimeout, ct => SendGetAsync(key, full, header, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectStoreException e) when (e.HttpStatus == 416)
         {
@@ -117,14 +146,18 @@ public sealed class S3ObjectStore : IObjectStore
         {
             // What the server sent: the whole object (200) or a Content-Range. Servers get ranges wrong (s3rver sends
             // the whole object for bytes=0-0 and the first bytes for a suffix range), so check it covers the request.
-            long served = response.ContentLength;
+            var content = response.Content.Headers;
+            long served = content.ContentLength ?? throw new ObjectStoreException(ObjectStoreErrorKind.Transient, ObjectStoreOperation.Get, Location, key,
+                $"HTTP {(int)response.StatusCode} without a Content-Length")
+            { HttpStatus = (int)response.StatusCode };
             long first = 0, size = served;
-            if (response.ContentRange is string contentRange && ParseContentRange(contentRange) is (long start, long total))
+            if (content.TryGetValues("Content-Range", out var ranges) && ParseContentRange(ranges.First()) is (long start, long total))
             {
                 first = start;
                 size = total;
             }
-            var info = new ObjectInfo(key, size, ObjectKeys.UnquoteETag(response.ETag ?? ""), ToOffset(response.LastModified));
+            string etag = response.Headers.TryGetValues("ETag", out var etags) ? etags.First() : "";
+            var info = new ObjectInfo(key, size, ObjectKeys.UnquoteETag(etag), content.LastModified ?? DateTimeOffset.UnixEpoch);
             var (offset, length) = range.Resolve(size);
             if (length == 0)
             {
@@ -139,9 +172,9 @@ public sealed class S3ObjectStore : IObjectStore
                     return await GetAsync(key, ByteRange.Of(offset, length), fallback: false, cancellationToken).ConfigureAwait(false);
                 }
                 throw new ObjectStoreException(ObjectStoreErrorKind.Permanent, ObjectStoreOperation.Get, Location, key,
-                    $"asked for {range} of a {size}-byte object, the server sent {served} bytes from offset {first} ({response.ContentRange ?? "no Content-Range"})");
+                    $"asked for {range} of a {size}-byte object, the server sent {served} bytes from offset {first} ({(ranges is null ? "no Content-Range" : ranges.First())})");
             }
-            var body = new IdleTimeoutStream(response.ResponseStream, _options.ReadIdleTimeout);
+            var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), _options.ReadIdleTimeout);
             if (first < offset)
             {
                 await SkipAsync(body, offset - first, cancellationToken).ConfigureAwait(false);
@@ -152,6 +185,44 @@ public sealed class S3ObjectStore : IObjectStore
         {
             response.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// One signed GET of <paramref name="full"/> (the key with the store's prefix) on the read pool, without the SDK:
+    /// the response once its headers arrived (200 or 206; the body is read by the caller), or the error answer as an
+    /// <see cref="ObjectStoreException"/> classified as the SDK's are.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendGetAsync(string key, string full, string? range, CancellationToken cancellationToken)
+    {
+        string path = _readPathPrefix + "/" + S3RequestSigner.EncodePath(full);
+        var credentials = await _credentials.GetCredentialsAsync().ConfigureAwait(false);
+        string? token = credentials.UseToken ? credentials.Token : null;
+        var signed = _signer.Sign("GET", _readHost, path, range, credentials.AccessKey, credentials.SecretKey, token, DateTime.UtcNow);
+        // The path goes out exactly as signed (no unescaping or dot-segment removal by Uri).
+        var uri = new Uri(_readBase.GetLeftPart(UriPartial.Authority) + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Host = _readHost;
+        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", S3RequestSigner.EmptyPayloadHash);
+        request.Headers.TryAddWithoutValidation("x-amz-date", signed.AmzDate);
+        if (token is not null)
+        {
+            request.Headers.TryAddWithoutValidation("x-amz-security-token", token);
+        }
+        if (range is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Range", range);
+        }
+        request.Headers.TryAddWithoutValidation("Authorization", signed.Authorization);
+        var response = await _readFactory.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is System.Net.HttpStatusCode.OK or System.Net.HttpStatusCode.PartialContent)
+        {
+            return response;
+        }
+        using (response)
+        {
+            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw S3Errors.FromResponse((int)response.StatusCode, body.Length > (64 << 10) ? body[..(64 << 10)] : body, ObjectStoreOperation.Get, Location, key);
         }
     }
 
@@ -600,9 +671,28 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    /// <summary>Fails a read of a response body that receives nothing for the idle timeout.</summary>
-    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle) : Stream
+    /// <summary>
+    /// Fails a read of a response body that receives nothing for the idle timeout. One timer per body looks, four times
+    /// per timeout, whether a read has been waiting since the last progress and cancels it then; a read costs no timer
+    /// or token source of its own (a cold read makes tens of thousands of them per GiB).
+    /// </summary>
+    private sealed class IdleTimeoutStream : Stream
     {
+        private readonly Stream _inner;
+        private readonly TimeSpan _idle;
+        private readonly CancellationTokenSource _stalled = new();
+        private readonly Timer _watchdog;
+        private long _lastProgress = Environment.TickCount64;
+        private int _reading;
+
+        public IdleTimeoutStream(Stream inner, TimeSpan idle)
+        {
+            _inner = inner;
+            _idle = idle;
+            var period = TimeSpan.FromTicks(Math.Max(idle.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
+            _watchdog = new Timer(static state => ((IdleTimeoutStream)state!).Check(), this, period, period);
+        }
+
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -617,19 +707,33 @@ public sealed class S3ObjectStore : IObjectStore
             set => throw new NotSupportedException();
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            cts.CancelAfter(idle);
+            if (_stalled.IsCancellationRequested)
+            {
+                throw Stalled(null);
+            }
+            Volatile.Write(ref _lastProgress, Environment.TickCount64);
+            Volatile.Write(ref _reading, 1);
             try
             {
-                return await inner.ReadAsync(buffer, cts.Token).ConfigureAwait(false);
+                if (!cancellationToken.CanBeCanceled)
+                {
+                    return await _inner.ReadAsync(buffer, _stalled.Token).ConfigureAwait(false);
+                }
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stalled.Token);
+                return await _inner.ReadAsync(buffer, linked.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException e) when (_stalled.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new IOException($"no data for {idle.TotalSeconds:0.#} s while reading the body", e);
+                throw Stalled(e);
+            }
+            finally
+            {
+                Volatile.Write(ref _reading, 0);
+                Volatile.Write(ref _lastProgress, Environment.TickCount64);
             }
         }
 
@@ -650,9 +754,28 @@ public sealed class S3ObjectStore : IObjectStore
         {
             if (disposing)
             {
-                inner.Dispose();
+                _watchdog.Dispose();
+                _inner.Dispose();
+                _stalled.Dispose();
             }
             base.Dispose(disposing);
         }
+
+        private void Check()
+        {
+            if (Volatile.Read(ref _reading) != 0 && Environment.TickCount64 - Volatile.Read(ref _lastProgress) > (long)_idle.TotalMilliseconds)
+            {
+                try
+                {
+                    _stalled.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Disposed between the look and the cancel: the body is closed, nothing waits.
+                }
+            }
+        }
+
+        private IOException Stalled(Exception? inner) => new($"no data for {_idle.TotalSeconds:0.#} s while reading the body", inner);
     }
 }

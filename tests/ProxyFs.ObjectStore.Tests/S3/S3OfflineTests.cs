@@ -85,6 +85,64 @@ public sealed class S3OfflineTests
     }
 
     [Fact]
+    public async Task A_body_that_stops_coming_fails_the_read_after_the_idle_timeout_and_the_GET_is_signed()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        string? request = null;
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            // One GET answered with 1,000 bytes promised and 10 sent; the connection then stays open and silent.
+            using var client = await listener.AcceptTcpClientAsync(stop.Token);
+            var stream = client.GetStream();
+            var head = new System.Text.StringBuilder();
+            var buffer = new byte[4096];
+            while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                int n = await stream.ReadAsync(buffer, stop.Token);
+                if (n == 0)
+                {
+                    return;
+                }
+                head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+            }
+            request = head.ToString();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                "HTTP/1.1 206 Partial Content\r\nContent-Length: 1000\r\nContent-Range: bytes 0-999/5000\r\nETag: \"abc\"\r\n\r\n0123456789"), stop.Token);
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        });
+        try
+        {
+            await using var store = new S3ObjectStore(Options(port) with { ReadIdleTimeout = TimeSpan.FromMilliseconds(300) });
+            await using var body = await store.GetAsync("dir/a b", ByteRange.Of(0, 1000));
+            Assert.Equal(5000, body.Object.Size);
+            Assert.Equal("abc", body.Object.ETag);
+            var buffer = new byte[1000];
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<ObjectStoreException>(async () => await body.ReadFullyAsync(buffer));
+            Assert.Equal(ObjectStoreErrorKind.Transient, e.Kind);
+            Assert.Contains("no data for 0.3 s", e.ToString(), StringComparison.Ordinal);
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the stalled read took {started.Elapsed}");
+
+            // What went over the wire: the key encoded once in a path-style path, the range, and a SigV4 header signature.
+            Assert.NotNull(request);
+            Assert.StartsWith("GET /b/dir/a%20b HTTP/1.1\r\n", request, StringComparison.Ordinal);
+            Assert.Contains($"Host: 127.0.0.1:{port}\r\n", request, StringComparison.Ordinal);
+            Assert.Contains("Range: bytes=0-999\r\n", request, StringComparison.Ordinal);
+            Assert.Contains("x-amz-content-sha256: " + S3RequestSigner.EmptyPayloadHash, request, StringComparison.Ordinal);
+            Assert.Matches(@"Authorization: AWS4-HMAC-SHA256 Credential=AKID/\d{8}/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}\r\n", request);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+        }
+    }
+
+    [Fact]
     public void Without_credentials_opening_fails_and_says_where_it_looked()
     {
         string missingFile = Path.Combine(Path.GetTempPath(), $"no-credentials-{Guid.NewGuid():N}");

@@ -45,7 +45,11 @@ public sealed class OutageProxy : IDisposable
         listener?.Stop();
         foreach (TcpClient c in connections)
         {
-            c.Client.LingerState = new LingerOption(true, 0);
+            // A connection whose pump already closed it has no socket left to reset.
+            if (c.Client is { } socket)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
             c.Dispose();
         }
         _accepting?.Wait(TimeSpan.FromSeconds(10));
