@@ -21,6 +21,14 @@ public interface IFileData
     /// <summary>Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/>; holes read as zeros.</summary>
     void Read(long offset, Span<byte> destination);
 
+    /// <summary>
+    /// Resolves [offset, offset + length) to where its bytes are, under the inode's lock, so that the bytes can be read
+    /// after the lock is released (<see cref="FileReadPlan.TryRead"/>, on the same thread, before this thread plans
+    /// another read): a read waiting for the object store then holds back no other operation on the file. Null when
+    /// the bytes must be read under the lock, with <see cref="Read"/> (the memory store's pages change in place).
+    /// </summary>
+    FileReadPlan? PlanRead(long offset, int length) => null;
+
     /// <summary>Stores <paramref name="source"/> at <paramref name="offset"/>. ENOSPC when there is no room.</summary>
     int Write(InodeOperation op, long offset, ReadOnlySpan<byte> source);
 
@@ -52,4 +60,15 @@ public interface IFileData
     /// The memory store copies bytes, holes becoming written zeros as tmpfs does; the volume shares extents. ENOSPC.
     /// </summary>
     int CopyFrom(InodeOperation op, IFileData source, long sourceOffset, long offset, long length);
+}
+
+/// <summary>
+/// Where the bytes of a read are, resolved under the inode's lock by <see cref="IFileData.PlanRead"/> and read without
+/// it. What it points at does not change (log segments are immutable); it can only disappear, when a later change of
+/// the file let the segment be collected before this read got to it.
+/// </summary>
+public abstract class FileReadPlan
+{
+    /// <summary>Fills <paramref name="destination"/> (the planned length). False when what the plan points at is gone: read again under the lock.</summary>
+    public abstract bool TryRead(Span<byte> destination);
 }

@@ -243,6 +243,7 @@ public partial class PosixFileSystem
             return Errno.EINVAL;
         }
         Inode inode = open.Inode;
+        FileReadPlan? plan = null;
         lock (inode.Sync)
         {
             if (inode.Data is not { } data)
@@ -252,12 +253,27 @@ public partial class PosixFileSystem
             if (offset < inode.Size)
             {
                 int count = (int)Math.Min(destination.Length, inode.Size - offset);
-                data.Read(offset, destination[..count]);
+                // Where the bytes are is resolved here; a store behind them is waited for after the lock (the open
+                // handle keeps the inode), so a cold read holds back neither stat nor writes nor other reads of the file.
+                plan = data.PlanRead(offset, count);
+                if (plan is null)
+                {
+                    data.Read(offset, destination[..count]);
+                }
                 bytesRead = count;
             }
             if (!destination.IsEmpty && !open.NoAtime)
             {
                 TouchAtime(inode);
+            }
+        }
+        if (plan is not null && !plan.TryRead(destination[..bytesRead]))
+        {
+            // A segment the plan pointed at was collected meanwhile (the range was rewritten): what the file holds now.
+            lock (inode.Sync)
+            {
+                bytesRead = inode.Data is { } data && offset < inode.Size ? (int)Math.Min(destination.Length, inode.Size - offset) : 0;
+                inode.Data?.Read(offset, destination[..bytesRead]);
             }
         }
         return 0;

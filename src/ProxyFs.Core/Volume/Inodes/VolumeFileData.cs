@@ -80,6 +80,41 @@ internal sealed class VolumeFileData : IFileData
         _store.ReadAhead(this, _ino, offset, destination.Length);
     }
 
+    /// <summary>
+    /// The extents behind [offset, offset + length) as a plan read without the inode's lock (in this thread's reusable
+    /// plan: no allocation per read); read-ahead is started here, under the lock, as by <see cref="Read"/>.
+    /// </summary>
+    public FileReadPlan? PlanRead(long offset, int length)
+    {
+        var plan = VolumeReadPlan.ForThisThread(_store.Core.DataReader);
+        long end = offset + length;
+        if (length > 0 && Floor(offset) is { } only && only.End >= end)
+        {
+            plan.Add(only.Value, only.Value.SegmentOffset + (ulong)(offset - only.Start), length);
+        }
+        else
+        {
+            long position = offset;
+            foreach (Extent e in Overlapping(offset, end))
+            {
+                if (e.Start > position)
+                {
+                    plan.AddHole((int)(e.Start - position));
+                    position = e.Start;
+                }
+                long upTo = Math.Min(e.End, end);
+                plan.Add(e.Value, e.Value.SegmentOffset + (ulong)(position - e.Start), (int)(upTo - position));
+                position = upTo;
+            }
+            if (position < end)
+            {
+                plan.AddHole((int)(end - position));
+            }
+        }
+        _store.ReadAhead(this, _ino, offset, length);
+        return plan;
+    }
+
     /// <summary>Starts fetching the segment bytes behind [offset, offset+length) of the file into the read cache.</summary>
     public void Prefetch(long offset, long length)
     {
