@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
 using ProxyFs.Integration.Tests.Support;
+using ProxyFs.Testing;
 using ProxyFs.Testing.S3;
 using Xunit.Abstractions;
 
@@ -15,6 +16,9 @@ namespace ProxyFs.Integration.Tests;
 public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(150);
+
+    /// <summary>An unmount with the store down tries the uploads again at each flush (each ~15 s of retries) before it spills.</summary>
+    private static readonly TimeSpan UnmountDeadline = TimeSpan.FromSeconds(300);
 
     [Fact]
     public async Task Writes_ride_out_an_outage_fsync_fails_while_it_lasts_and_nothing_written_is_lost_when_the_store_returns()
@@ -64,6 +68,74 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
             Assert.Equal(after, File.ReadAllBytes(Path.Combine(mountPoint.Path, "after")));
         }
     }
+
+    [Fact]
+    public async Task Unmounting_while_the_store_is_down_spills_the_unstored_segments_and_the_next_mount_reads_back_every_byte()
+    {
+        var volume = new S3Volume(s3.Server, "spill");
+        string direct = volume.Uri; // formats it
+        using var proxy = new OutageProxy(s3.Server.Endpoint);
+        using var mountPoint = new TestMountPoint();
+        using var logs = TempDirectory.Create();
+        string logDirectory = Path.Combine(logs.Path, "log");
+        string spill = Path.Combine(logDirectory, "spill");
+        var files = new Dictionary<string, byte[]>
+        {
+            ["synced"] = Bytes(11, 400_000),         // fsynced before the outage: in the store
+            ["unsynced"] = Bytes(12, 2_500_000),     // written before the outage, never flushed
+            ["during"] = Bytes(13, 1_500_000),       // written while the store is down
+        };
+        // No age flush and no periodic checkpoint: the bytes not fsynced are still in memory when the store goes away.
+        string options = $"replay_log={logDirectory},max_flush_time=3600,checkpoint_interval=3600";
+
+        using (DaemonProcess daemon = DaemonProcess.Start(s3.Server.VolumeUri(volume.Prefix, proxy.Endpoint), mountPoint, options, environment: volume.Environment))
+        {
+            Assert.Equal(0, WriteAndFsync(Path.Combine(mountPoint.Path, "synced"), files["synced"]));
+            await File.WriteAllBytesAsync(Path.Combine(mountPoint.Path, "unsynced"), files["unsynced"]);
+            proxy.Cut();
+            await File.WriteAllBytesAsync(Path.Combine(mountPoint.Path, "during"), files["during"]);
+
+            var watch = Stopwatch.StartNew();
+            daemon.Signal(Posix.SIGTERM);
+            Assert.True(daemon.WaitForExit(UnmountDeadline), $"the daemon did not exit {UnmountDeadline.TotalSeconds} s after SIGTERM with the store down\n{daemon.Output}");
+            output.WriteLine($"unmount with the store down: the daemon exited ({daemon.ExitCode}) after {watch.Elapsed.TotalSeconds:F1} s");
+            Assert.True(daemon.ExitCode == 0, $"exit code {daemon.ExitCode}\n{daemon.Output}");
+            Assert.Contains("were written to " + spill, daemon.Output, StringComparison.Ordinal);
+            output.WriteLine(SpillLines(daemon.Output));
+        }
+        Assert.False(mountPoint.IsMounted, "the daemon left its mount behind");
+        string[] spilled = Directory.GetFiles(spill);
+        Assert.NotEmpty(spilled);
+        Assert.All(spilled, f => Assert.Matches("^[0-9a-f]{16}\\.segment$", Path.GetFileName(f)));
+        output.WriteLine($"spilled: {string.Join(", ", spilled.Select(f => $"{Path.GetFileName(f)} ({new FileInfo(f).Length} bytes)"))}");
+
+        // The store is back: the next mount uploads the spilled segments, replays the log, and every byte reads back.
+        proxy.Restore();
+        using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, $"replay_log={logDirectory}", environment: volume.Environment))
+        {
+            Assert.False(Directory.Exists(spill), $"{spill} is still there after the mount\n{daemon.Output}");
+            Assert.Contains("spilled data segments", daemon.Output, StringComparison.Ordinal);
+            output.WriteLine(SpillLines(daemon.Output));
+            foreach ((string name, byte[] content) in files)
+            {
+                Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(mountPoint.Path, name))), $"{name} differs after the remount\n{daemon.Output}");
+            }
+        }
+        Assert.False(Directory.Exists(logDirectory), "a clean unmount removes the replay log directory");
+
+        // Once more, with nothing local: all of it is in the store.
+        using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, environment: volume.Environment))
+        {
+            foreach ((string name, byte[] content) in files)
+            {
+                Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(mountPoint.Path, name))), $"{name} differs after a clean remount");
+            }
+        }
+    }
+
+    /// <summary>The lines of a daemon's log that speak of spilled segments.</summary>
+    private static string SpillLines(string log) =>
+        string.Join('\n', log.Split('\n').Where(l => l.Contains("spill", StringComparison.OrdinalIgnoreCase)));
 
     private static byte[] Bytes(int seed, int length)
     {

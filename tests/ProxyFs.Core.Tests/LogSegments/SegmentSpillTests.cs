@@ -73,8 +73,13 @@ public sealed class SegmentSpillTests
         await writer.DisposeAsync();
         Assert.Equal(0, inner.Count);
 
-        // Uploaded from the files, the segments read back as written.
+        // Uploaded from the files, the stored objects are the files byte for byte, and read back as written.
+        Dictionary<ulong, byte[]> onDisk = files.ToDictionary(f => f.Nonce, f => File.ReadAllBytes(f.Path));
         SpillUpload upload = await spill.UploadAsync(inner, new SegmentKeys(), VolumeId, NullLogger.Instance);
+        foreach ((ulong nonce, byte[] bytes) in onDisk)
+        {
+            Assert.Equal(bytes, await inner.GetBytesAsync(new SegmentKeys().KeyOf(nonce)));
+        }
         Assert.Equal(files.Count, upload.Uploaded);
         Assert.Equal(files.Sum(f => f.Length), upload.Bytes);
         Assert.False(Directory.Exists(spill.Directory));

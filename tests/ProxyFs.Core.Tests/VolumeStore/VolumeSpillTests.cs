@@ -137,6 +137,28 @@ public sealed class VolumeSpillTests
     }
 
     [Fact]
+    public void A_read_only_mount_uploads_nothing_and_the_next_read_write_mount_still_finds_every_spilled_segment()
+    {
+        (VolumeStoreFixture volume, FaultPlan plan, Dictionary<string, byte[]> files) = ClosedDuringAnOutage();
+        using var _ = volume;
+        plan.Down = false;
+        string[] spilled = Directory.GetFiles(SpillDirectory(volume));
+        volume.Reopen(VolumeStoreFixture.Manual with { ReadOnly = true });
+        using (var t = new FileSystemTarget(volume.Fs, "volume"))
+        {
+            Assert.True(files["synced"].AsSpan().SequenceEqual(Read(t, "synced")));
+            Assert.True(Read(t, "b").All(x => x == 0)); // its segment waits in the spill directory
+        }
+        volume.Fs.Dispose();
+        Assert.Equal(spilled, Directory.GetFiles(SpillDirectory(volume)));
+        volume.Reopen();
+        using (var t = new FileSystemTarget(volume.Fs, "volume"))
+        {
+            Assert.True(files["b"].AsSpan().SequenceEqual(Read(t, "b")));
+        }
+    }
+
+    [Fact]
     public void A_damaged_spilled_segment_refuses_the_mount_with_its_path_and_moving_it_away_mounts_with_those_bytes_as_zeros()
     {
         (VolumeStoreFixture volume, FaultPlan plan, Dictionary<string, byte[]> files) = ClosedDuringAnOutage();
