@@ -586,14 +586,27 @@ public sealed class VolumeCore : IAsyncDisposable
     /// <summary>
     /// At a close that did not checkpoint (the store is down, or the volume was fenced): writes every data segment the
     /// store did not take to <see cref="Spill"/>, so the replay log kept for the next mount points at bytes that
-    /// exist. True when nothing is left only in memory (nothing was waiting, or it all was spilled).
+    /// exist. True when nothing is left only in memory (nothing was waiting, or it all was spilled). Without a
+    /// checkpoint attempt before (<paramref name="uploadsTried"/> false) the segments are first offered to the store.
     /// </summary>
     /// <exception cref="SegmentSpillException">spilling failed (the local disk is full or failing): those bytes are lost.</exception>
-    private async Task<bool> SpillUnstoredAsync()
+    private async Task<bool> SpillUnstoredAsync(bool uploadsTried)
     {
         if (Data is null)
         {
             return true;
+        }
+        if (!uploadsTried && Data.State == SegmentWriterState.Running)
+        {
+            // Closing without a checkpoint (fenced): the store may still take the segments, as a plain close would.
+            try
+            {
+                await Data.FlushAsync().ConfigureAwait(false);
+            }
+            catch (SegmentWriterFailedException e)
+            {
+                _log.LogWarning("{Location}: the data segments could not be stored at the close ({Reason}): spilling them", _store.Location, e.Message);
+            }
         }
         if (Spill is null)
         {
@@ -622,9 +635,9 @@ public sealed class VolumeCore : IAsyncDisposable
 
     /// <summary>
     /// Checkpoints with the clean-unmount flag (unless read-only or fenced) and releases everything. When that
-    /// checkpoint fails (the store is down), the data segments the store did not take are spilled to local disk and
-    /// the replay log is kept: the next mount uploads them and replays the log. Throws when something written could
-    /// not be kept: the checkpoint's failure when spilling was not possible, or the spill's own.
+    /// checkpoint fails because the store is down, the data segments the store did not take are spilled to local disk
+    /// and the replay log is kept: the next mount uploads them and replays the log, and this returns normally. Throws
+    /// the spill's failure when spilling was not possible, and any other failure of the checkpoint (after spilling).
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -638,12 +651,14 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         bool clean = false;
         bool kept = false;
+        bool checkpointed = false;
         try
         {
             try
             {
                 if (!ReadOnly && _fenced is null)
                 {
+                    checkpointed = true;
                     await CheckpointAsync(cleanUnmount: true).ConfigureAwait(false);
                     clean = true;
                 }
@@ -656,7 +671,7 @@ public sealed class VolumeCore : IAsyncDisposable
                     await _checkpointLock.WaitAsync().ConfigureAwait(false);
                     try
                     {
-                        kept = await SpillUnstoredAsync().ConfigureAwait(false) && Journal is { Lost: false };
+                        kept = await SpillUnstoredAsync(uploadsTried: checkpointed).ConfigureAwait(false) && Journal is { Lost: false };
                     }
                     finally
                     {
@@ -665,8 +680,9 @@ public sealed class VolumeCore : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (kept)
+        catch (Exception e) when (kept && _fenced is null && e is ObjectStoreException or SegmentWriterFailedException)
         {
+            // The store is down, and nothing written is only in memory: the next mount completes this unmount.
             _log.LogError("{Location}: the unmount could not checkpoint ({Reason}); the replay log {Directory} is kept with every change since the last "
                 + "checkpoint, and the next mount replays it", _store.Location, e.Message, Journal!.Directory);
         }

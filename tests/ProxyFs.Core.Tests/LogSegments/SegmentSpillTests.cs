@@ -12,6 +12,9 @@ public sealed class SegmentSpillTests
 {
     private static readonly byte[] VolumeId = SegmentWriterTests.VolumeId;
 
+    /// <summary>A store that stopped answering: every put hangs until it is cancelled (appends go on meanwhile).</summary>
+    private static FaultPlan Hanging() => new FaultPlan().SetLatency(ObjectStoreOperation.Put, TimeSpan.FromHours(1));
+
     private static SegmentWriterOptions Options() => SegmentWriterTests.Small() with { MaxFlushSize = 64 << 10, MaxDirtyBytes = 1 << 20 };
 
     /// <summary>Appends <paramref name="count"/> pieces of 40,000 bytes: several sealed segments and an open one.</summary>
@@ -29,8 +32,8 @@ public sealed class SegmentSpillTests
     /// <summary>Three segments written by a writer whose store is down, then spilled to <paramref name="spill"/>.</summary>
     private static async Task<IReadOnlyList<SpilledSegment>> SpillWhileDownAsync(MemoryObjectStore inner, SegmentSpill spill)
     {
-        var store = new FaultInjectingObjectStore(inner, new FaultPlan { Down = true });
-        var writer = new SegmentWriter(store, new CountingNonceSource(), VolumeId, Options() with { UploadAttempts = 1 });
+        var store = new FaultInjectingObjectStore(inner, Hanging());
+        var writer = new SegmentWriter(store, new CountingNonceSource(), VolumeId, Options());
         Fill(writer, 3);
         IReadOnlyList<SpilledSegment> files = await writer.SpillAsync(spill);
         await writer.DisposeAsync();
@@ -42,9 +45,8 @@ public sealed class SegmentSpillTests
     public async Task Spilling_stops_the_uploads_in_flight_and_writes_each_unstored_segment_as_the_object_it_would_have_been()
     {
         await using var inner = new MemoryObjectStore();
-        // Every put hangs (a store that stopped answering): only the spill's cancellation ends them.
-        var plan = new FaultPlan().SetLatency(ObjectStoreOperation.Put, TimeSpan.FromHours(1));
-        var store = new FaultInjectingObjectStore(inner, plan);
+        // Only the spill's cancellation ends the puts.
+        var store = new FaultInjectingObjectStore(inner, Hanging());
         using var dir = TempDirectory.Create();
         var writer = new SegmentWriter(store, new CountingNonceSource(), VolumeId, Options());
         List<(SegmentLocation Where, byte[] Data)> written = Fill(writer, 7);
@@ -168,9 +170,9 @@ public sealed class SegmentSpillTests
     public async Task A_spill_that_cannot_write_says_which_segment_and_where_and_deletes_nothing()
     {
         await using var inner = new MemoryObjectStore();
-        var store = new FaultInjectingObjectStore(inner, new FaultPlan { Down = true });
+        var store = new FaultInjectingObjectStore(inner, Hanging());
         using var dir = TempDirectory.Create();
-        var writer = new SegmentWriter(store, new CountingNonceSource(), VolumeId, Options() with { UploadAttempts = 1 });
+        var writer = new SegmentWriter(store, new CountingNonceSource(), VolumeId, Options());
         Fill(writer, 3);
         // The spill directory's place is taken by a file: creating it fails, as a full or failing disk would.
         string taken = Path.Combine(dir.Path, SegmentSpill.DirectoryName);
