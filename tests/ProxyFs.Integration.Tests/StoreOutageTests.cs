@@ -72,7 +72,7 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
     [Fact]
     public async Task Unmounting_while_the_store_is_down_spills_the_unstored_segments_and_the_next_mount_reads_back_every_byte()
     {
-        var volume = new S3Volume(s3.Server, "spill");
+        var volume = new S3Volume(s3.Server, "unmount");
         string direct = volume.Uri; // formats it
         using var proxy = new OutageProxy(s3.Server.Endpoint);
         using var mountPoint = new TestMountPoint();
@@ -101,7 +101,7 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
             output.WriteLine($"unmount with the store down: the daemon exited ({daemon.ExitCode}) after {watch.Elapsed.TotalSeconds:F1} s");
             Assert.True(daemon.ExitCode == 0, $"exit code {daemon.ExitCode}\n{daemon.Output}");
             Assert.Contains("were written to " + spill, daemon.Output, StringComparison.Ordinal);
-            output.WriteLine(SpillLines(daemon.Output));
+            output.WriteLine(WarningLines(daemon.Output));
         }
         Assert.False(mountPoint.IsMounted, "the daemon left its mount behind");
         string[] spilled = Directory.GetFiles(spill);
@@ -115,7 +115,7 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         {
             Assert.False(Directory.Exists(spill), $"{spill} is still there after the mount\n{daemon.Output}");
             Assert.Contains("spilled data segments", daemon.Output, StringComparison.Ordinal);
-            output.WriteLine(SpillLines(daemon.Output));
+            output.WriteLine(WarningLines(daemon.Output));
             foreach ((string name, byte[] content) in files)
             {
                 Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(mountPoint.Path, name))), $"{name} differs after the remount\n{daemon.Output}");
@@ -133,9 +133,10 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         }
     }
 
-    /// <summary>The lines of a daemon's log that speak of spilled segments.</summary>
-    private static string SpillLines(string log) =>
-        string.Join('\n', log.Split('\n').Where(l => l.Contains("spill", StringComparison.OrdinalIgnoreCase)));
+    /// <summary>The warnings and errors of a daemon's log, each cut to its first 300 characters.</summary>
+    private static string WarningLines(string log) =>
+        string.Join('\n', log.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal))
+            .Select(l => l.Length > 300 ? l[..300] + " …" : l));
 
     private static byte[] Bytes(int seed, int length)
     {
