@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
+using ProxyFs.Core.Durability;
 using ProxyFs.Integration.Tests.Support;
 using ProxyFs.Testing;
 using ProxyFs.Testing.S3;
@@ -69,8 +70,14 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         }
     }
 
-    [Fact]
-    public async Task Unmounting_while_the_store_is_down_spills_the_unstored_segments_and_the_next_mount_reads_back_every_byte()
+    /// <param name="crashPoint">
+    /// Null: the daemon spills and exits. spill.before-rename: it is killed once the spilled file is written and
+    /// fsynced under its temporary name, before the rename: the next mount finds the file whole and uploads it.
+    /// </param>
+    [Theory]
+    [InlineData(null)]
+    [InlineData(CrashPoints.SpillBeforeRename)]
+    public async Task Unmounting_while_the_store_is_down_spills_the_unstored_segments_and_the_next_mount_reads_back_every_byte(string? crashPoint)
     {
         var volume = new S3Volume(s3.Server, "unmount");
         string direct = volume.Uri; // formats it
@@ -87,8 +94,13 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         };
         // No age flush and no periodic checkpoint: the bytes not fsynced are still in memory when the store goes away.
         string options = $"replay_log={logDirectory},max_flush_time=3600,checkpoint_interval=3600";
+        var environment = new Dictionary<string, string>(volume.Environment);
+        if (crashPoint is not null)
+        {
+            environment[CrashPoints.EnvironmentVariable] = crashPoint;
+        }
 
-        using (DaemonProcess daemon = DaemonProcess.Start(s3.Server.VolumeUri(volume.Prefix, proxy.Endpoint), mountPoint, options, environment: volume.Environment))
+        using (DaemonProcess daemon = DaemonProcess.Start(s3.Server.VolumeUri(volume.Prefix, proxy.Endpoint), mountPoint, options, environment: environment))
         {
             Assert.Equal(0, WriteAndFsync(Path.Combine(mountPoint.Path, "synced"), files["synced"]));
             await File.WriteAllBytesAsync(Path.Combine(mountPoint.Path, "unsynced"), files["unsynced"]);
@@ -99,14 +111,22 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
             daemon.Signal(Posix.SIGTERM);
             Assert.True(daemon.WaitForExit(UnmountDeadline), $"the daemon did not exit {UnmountDeadline.TotalSeconds} s after SIGTERM with the store down\n{daemon.Output}");
             output.WriteLine($"unmount with the store down: the daemon exited ({daemon.ExitCode}) after {watch.Elapsed.TotalSeconds:F1} s");
-            Assert.True(daemon.ExitCode == 0, $"exit code {daemon.ExitCode}\n{daemon.Output}");
-            Assert.Contains("were written to " + spill, daemon.Output, StringComparison.Ordinal);
+            if (crashPoint is null)
+            {
+                Assert.True(daemon.ExitCode == 0, $"exit code {daemon.ExitCode}\n{daemon.Output}");
+                Assert.Contains("were written to " + spill, daemon.Output, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Contains($"crash point {crashPoint} reached", daemon.Output, StringComparison.Ordinal);
+                Assert.NotEqual(0, daemon.ExitCode);
+            }
             output.WriteLine(WarningLines(daemon.Output));
         }
         Assert.False(mountPoint.IsMounted, "the daemon left its mount behind");
         string[] spilled = Directory.GetFiles(spill);
         Assert.NotEmpty(spilled);
-        Assert.All(spilled, f => Assert.Matches("^[0-9a-f]{16}\\.segment$", Path.GetFileName(f)));
+        Assert.All(spilled, f => Assert.Matches(crashPoint is null ? "^[0-9a-f]{16}\\.segment$" : "^[0-9a-f]{16}\\.segment\\.tmp$", Path.GetFileName(f)));
         output.WriteLine($"spilled: {string.Join(", ", spilled.Select(f => $"{Path.GetFileName(f)} ({new FileInfo(f).Length} bytes)"))}");
 
         // The store is back: the next mount uploads the spilled segments, replays the log, and every byte reads back.

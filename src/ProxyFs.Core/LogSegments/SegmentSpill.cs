@@ -121,6 +121,7 @@ public sealed class SegmentSpill
                 }
                 stream.Flush(flushToDisk: true);
             }
+            Durability.CrashPoints.Hit(Durability.CrashPoints.SpillBeforeRename);
             File.Move(temporary, path, overwrite: false);
             FileNative.FsyncDirectory(Directory);
         }
