@@ -46,7 +46,8 @@ public sealed class CrashTests(ITestOutputHelper output)
     {
         using var run = new CrashRun(output, seed: 23);
         var random = new Random(23);
-        foreach (string point in CrashPoints.All)
+        // spill.* is reached only by an unmount while the store is down: StoreOutageTests kills the daemon there.
+        foreach (string point in Reachable)
         {
             run.Cycle(Arm(point, random), killAfter: null);
             Assert.True(run.LastCycleCrashed, $"crash point {point} was not reached");
@@ -63,11 +64,14 @@ public sealed class CrashTests(ITestOutputHelper output)
         for (int cycle = 0; cycle < cycles; cycle++)
         {
             bool atPoint = cycle % 2 == 1;
-            run.Cycle(atPoint ? Arm(CrashPoints.All[random.Next(CrashPoints.All.Count)], random) : null,
+            run.Cycle(atPoint ? Arm(Reachable[random.Next(Reachable.Count)], random) : null,
                 atPoint ? null : TimeSpan.FromMilliseconds(100 + random.Next(2000)));
         }
         output.WriteLine($"soak: {cycles} cycles, {run.Crashes} crashes, {run.Calls} calls, {run.Fsyncs} fsyncs, {run.Survived} of {run.Uncertain} calls after the last fsync survived");
     }
+
+    /// <summary>The crash points this workload reaches (spill.* needs the store down).</summary>
+    private static IReadOnlyList<string> Reachable { get; } = [.. CrashPoints.All.Where(p => !p.StartsWith("spill.", StringComparison.Ordinal))];
 
     /// <summary>The point and which hit of it kills: late enough that the workload has state, early enough to be reached.</summary>
     private static string Arm(string point, Random random) => point switch

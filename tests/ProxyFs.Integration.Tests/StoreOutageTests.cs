@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
+using ProxyFs.Core.Durability;
 using ProxyFs.Integration.Tests.Support;
+using ProxyFs.Testing;
 using ProxyFs.Testing.S3;
 using Xunit.Abstractions;
 
@@ -15,6 +17,9 @@ namespace ProxyFs.Integration.Tests;
 public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(150);
+
+    /// <summary>An unmount with the store down tries the uploads again at each flush (each ~15 s of retries) before it spills.</summary>
+    private static readonly TimeSpan UnmountDeadline = TimeSpan.FromSeconds(300);
 
     [Fact]
     public async Task Writes_ride_out_an_outage_fsync_fails_while_it_lasts_and_nothing_written_is_lost_when_the_store_returns()
@@ -64,6 +69,94 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
             Assert.Equal(after, File.ReadAllBytes(Path.Combine(mountPoint.Path, "after")));
         }
     }
+
+    /// <param name="crashPoint">
+    /// Null: the daemon spills and exits. spill.before-rename: it is killed once the spilled file is written and
+    /// fsynced under its temporary name, before the rename: the next mount finds the file whole and uploads it.
+    /// </param>
+    [Theory]
+    [InlineData(null)]
+    [InlineData(CrashPoints.SpillBeforeRename)]
+    public async Task Unmounting_while_the_store_is_down_spills_the_unstored_segments_and_the_next_mount_reads_back_every_byte(string? crashPoint)
+    {
+        var volume = new S3Volume(s3.Server, "unmount");
+        string direct = volume.Uri; // formats it
+        using var proxy = new OutageProxy(s3.Server.Endpoint);
+        using var mountPoint = new TestMountPoint();
+        using var logs = TempDirectory.Create();
+        string logDirectory = Path.Combine(logs.Path, "log");
+        string spill = Path.Combine(logDirectory, "spill");
+        var files = new Dictionary<string, byte[]>
+        {
+            ["synced"] = Bytes(11, 400_000),         // fsynced before the outage: in the store
+            ["unsynced"] = Bytes(12, 2_500_000),     // written before the outage, never flushed
+            ["during"] = Bytes(13, 1_500_000),       // written while the store is down
+        };
+        // No age flush and no periodic checkpoint: the bytes not fsynced are still in memory when the store goes away.
+        string options = $"replay_log={logDirectory},max_flush_time=3600,checkpoint_interval=3600";
+        var environment = new Dictionary<string, string>(volume.Environment);
+        if (crashPoint is not null)
+        {
+            environment[CrashPoints.EnvironmentVariable] = crashPoint;
+        }
+
+        using (DaemonProcess daemon = DaemonProcess.Start(s3.Server.VolumeUri(volume.Prefix, proxy.Endpoint), mountPoint, options, environment: environment))
+        {
+            Assert.Equal(0, WriteAndFsync(Path.Combine(mountPoint.Path, "synced"), files["synced"]));
+            await File.WriteAllBytesAsync(Path.Combine(mountPoint.Path, "unsynced"), files["unsynced"]);
+            proxy.Cut();
+            await File.WriteAllBytesAsync(Path.Combine(mountPoint.Path, "during"), files["during"]);
+
+            var watch = Stopwatch.StartNew();
+            daemon.Signal(Posix.SIGTERM);
+            Assert.True(daemon.WaitForExit(UnmountDeadline), $"the daemon did not exit {UnmountDeadline.TotalSeconds} s after SIGTERM with the store down\n{daemon.Output}");
+            output.WriteLine($"unmount with the store down: the daemon exited ({daemon.ExitCode}) after {watch.Elapsed.TotalSeconds:F1} s");
+            if (crashPoint is null)
+            {
+                Assert.True(daemon.ExitCode == 0, $"exit code {daemon.ExitCode}\n{daemon.Output}");
+                Assert.Contains("were written to " + spill, daemon.Output, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Contains($"crash point {crashPoint} reached", daemon.Output, StringComparison.Ordinal);
+                Assert.NotEqual(0, daemon.ExitCode);
+            }
+            output.WriteLine(WarningLines(daemon.Output));
+        }
+        Assert.False(mountPoint.IsMounted, "the daemon left its mount behind");
+        string[] spilled = Directory.GetFiles(spill);
+        Assert.NotEmpty(spilled);
+        Assert.All(spilled, f => Assert.Matches(crashPoint is null ? "^[0-9a-f]{16}\\.segment$" : "^[0-9a-f]{16}\\.segment\\.tmp$", Path.GetFileName(f)));
+        output.WriteLine($"spilled: {string.Join(", ", spilled.Select(f => $"{Path.GetFileName(f)} ({new FileInfo(f).Length} bytes)"))}");
+
+        // The store is back: the next mount uploads the spilled segments, replays the log, and every byte reads back.
+        proxy.Restore();
+        using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, $"replay_log={logDirectory}", environment: volume.Environment))
+        {
+            Assert.False(Directory.Exists(spill), $"{spill} is still there after the mount\n{daemon.Output}");
+            Assert.Contains("spilled data segments", daemon.Output, StringComparison.Ordinal);
+            output.WriteLine(WarningLines(daemon.Output));
+            foreach ((string name, byte[] content) in files)
+            {
+                Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(mountPoint.Path, name))), $"{name} differs after the remount\n{daemon.Output}");
+            }
+        }
+        Assert.False(Directory.Exists(logDirectory), "a clean unmount removes the replay log directory");
+
+        // Once more, with nothing local: all of it is in the store.
+        using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, environment: volume.Environment))
+        {
+            foreach ((string name, byte[] content) in files)
+            {
+                Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(mountPoint.Path, name))), $"{name} differs after a clean remount");
+            }
+        }
+    }
+
+    /// <summary>The warnings and errors of a daemon's log, each cut to its first 300 characters.</summary>
+    private static string WarningLines(string log) =>
+        string.Join('\n', log.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal))
+            .Select(l => l.Length > 300 ? l[..300] + " …" : l));
 
     private static byte[] Bytes(int seed, int length)
     {

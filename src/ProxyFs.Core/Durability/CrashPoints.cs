@@ -31,6 +31,9 @@ public static class CrashPoints
     public const string SegmentBeforeUpload = "segment.before-upload";
     public const string SegmentAfterUpload = "segment.after-upload";
 
+    // An unmount while the store is down: a spilled segment's file written and fsynced under its temporary name.
+    public const string SpillBeforeRename = "spill.before-rename";
+
     // Each change of a multi-step operation, before its log record (hit once per tree change).
     public const string RenameStep = "rename.step";
     public const string UnlinkStep = "unlink.step";
@@ -45,6 +48,7 @@ public static class CrashPoints
         JournalAfterAppend, JournalAfterCommit, FsyncAfterSegments,
         SegmentBeforeUpload, SegmentAfterUpload,
         CheckpointAfterFreeze, CheckpointAfterDataFlush, CheckpointBeforeRootSwing, CheckpointAfterRootSwing, CheckpointAfterTrim,
+        SpillBeforeRename,
     ];
 
     private static Arming? _armed = Parse(Environment.GetEnvironmentVariable(EnvironmentVariable), out _);

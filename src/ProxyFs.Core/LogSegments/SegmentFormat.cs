@@ -95,6 +95,66 @@ public static class SegmentFormat
         return (BinaryPrimitives.ReadUInt64LittleEndian(header[16..]), header.Slice(24, v).ToArray());
     }
 
+    /// <summary>
+    /// Checks a whole segment object (<paramref name="bytes"/>): its trailer, footer (CRC, lengths against the object's)
+    /// and header (CRC), that both name segment <paramref name="nonce"/> of the volume <paramref name="volumeId"/>, and
+    /// every data block against its CRC-32C. Returns the footer; throws <see cref="FormatException"/> saying what is wrong.
+    /// </summary>
+    public static SegmentFooter Verify(ReadOnlySpan<byte> bytes, ulong nonce, ReadOnlySpan<byte> volumeId)
+    {
+        SegmentFooter footer = VerifyFooter(bytes, bytes.Length, nonce, Crc32C.Compute(volumeId));
+        (ulong headerNonce, byte[] headerVolumeId) = ReadHeader(bytes);
+        if (headerNonce != nonce || !headerVolumeId.AsSpan().SequenceEqual(volumeId))
+        {
+            throw new FormatException("its header names another segment or volume");
+        }
+        if (footer.DataOffset != HeaderLength(volumeId.Length))
+        {
+            throw new FormatException($"its footer puts the data at {footer.DataOffset}, but its header is {HeaderLength(volumeId.Length)} bytes long");
+        }
+        for (int b = 0; b < footer.BlockCount; b++)
+        {
+            long start = footer.DataOffset + ((long)b * footer.BlockSize);
+            int length = (int)Math.Min(footer.BlockSize, footer.DataLength - ((long)b * footer.BlockSize));
+            uint crc = Crc32C.Compute(bytes.Slice((int)start, length));
+            if (crc != footer.BlockCrc(b))
+            {
+                throw new FormatException(
+                    $"block {b} (data bytes {(long)b * footer.BlockSize}..{((long)b * footer.BlockSize) + length}) fails its checksum (stored 0x{footer.BlockCrc(b):x8}, computed 0x{crc:x8})");
+            }
+        }
+        return footer;
+    }
+
+    /// <summary>
+    /// Parses the footer at the end of <paramref name="tail"/> (the last bytes of an object of <paramref name="objectLength"/>
+    /// bytes, the whole object or a suffix holding at least its footer and trailer) and checks that it names segment
+    /// <paramref name="nonce"/> of the volume whose id has the CRC-32C <paramref name="volumeIdCrc"/>. Throws
+    /// <see cref="FormatException"/> saying what is wrong.
+    /// </summary>
+    public static SegmentFooter VerifyFooter(ReadOnlySpan<byte> tail, long objectLength, ulong nonce, uint volumeIdCrc)
+    {
+        if (tail.Length < TrailerLength)
+        {
+            throw new FormatException($"{tail.Length} bytes is too short for a segment");
+        }
+        int f = SegmentFooter.ReadFooterLength(tail[^TrailerLength..]);
+        if (f + TrailerLength > tail.Length)
+        {
+            throw new FormatException($"footer length {f} is longer than the object");
+        }
+        SegmentFooter footer = SegmentFooter.Parse(tail[^(f + TrailerLength)..], objectLength);
+        if (footer.Nonce != nonce)
+        {
+            throw new FormatException($"its footer names segment {footer.Nonce:x16}");
+        }
+        if (footer.VolumeIdCrc != volumeIdCrc)
+        {
+            throw new FormatException("its footer belongs to another volume");
+        }
+        return footer;
+    }
+
     internal static void ValidateVolumeId(int length)
     {
         if (length is < 1 or > MaxVolumeIdLength)

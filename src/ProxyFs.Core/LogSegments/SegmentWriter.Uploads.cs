@@ -14,6 +14,9 @@ public sealed partial class SegmentWriter
     private volatile SegmentWriterState _state = SegmentWriterState.Running;
     private volatile SegmentWriterFailedException? _failure;
     private volatile bool _closing;
+    private readonly CancellationTokenSource _abandon = new();
+    private volatile bool _spilling;
+    private TaskCompletionSource? _settled;
 
     /// <summary>
     /// Seals the open segment and returns when every byte appended before this call is durable in the store (fsync,
@@ -52,6 +55,10 @@ public sealed partial class SegmentWriter
     {
         lock (_lock)
         {
+            if (_spilling)
+            {
+                return Task.FromException(Spilled());
+            }
             if (_state == SegmentWriterState.Failed)
             {
                 _state = SegmentWriterState.Running;
@@ -66,12 +73,15 @@ public sealed partial class SegmentWriter
         return WaitDurableAsync(FlushReason.Explicit, cancellationToken);
     }
 
-    /// <summary>Closes the writer (<see cref="CloseAsync"/>); throws when bytes could not be made durable.</summary>
+    /// <summary>
+    /// Closes the writer (<see cref="CloseAsync"/>); throws when bytes could not be made durable. After
+    /// <see cref="SpillAsync"/> it only stops the timer.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (_state != SegmentWriterState.Closed)
+            if (_state != SegmentWriterState.Closed && !_spilling)
             {
                 await CloseAsync().ConfigureAwait(false);
             }
@@ -104,6 +114,10 @@ public sealed partial class SegmentWriter
         Task wait;
         lock (_lock)
         {
+            if (_spilling)
+            {
+                return Task.FromException(Spilled());
+            }
             if (_state == SegmentWriterState.Failed)
             {
                 return Task.FromException(new SegmentWriterFailedException($"the segment writer has failed: {_failure!.Message}", _failure));
@@ -131,7 +145,15 @@ public sealed partial class SegmentWriter
 
     private async Task UploadAsync(InMemorySegment segment)
     {
-        await _uploadSlots.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _uploadSlots.WaitAsync(_abandon.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            Fail(segment, e);
+            return;
+        }
         long start = _time.GetTimestamp();
         ReadOnlySequence<byte> body;
         try
@@ -162,7 +184,7 @@ public sealed partial class SegmentWriter
         {
             try
             {
-                await _store.PutAsync(segment.Key, ObjectBody.FromSequence(body), condition).ConfigureAwait(false);
+                await _store.PutAsync(segment.Key, ObjectBody.FromSequence(body), condition, _abandon.Token).ConfigureAwait(false);
                 return;
             }
             catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
@@ -178,7 +200,7 @@ public sealed partial class SegmentWriter
             catch (ObjectStoreException e) when (e.IsRetryable && attempt < _options.UploadAttempts)
             {
                 Metrics.RecordRetry();
-                await Task.Delay(delay, _time).ConfigureAwait(false);
+                await Task.Delay(delay, _time, _abandon.Token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxUploadRetryDelay.Ticks));
             }
             catch (ObjectStoreException e)
@@ -191,7 +213,7 @@ public sealed partial class SegmentWriter
 
     private async Task<bool> StoredBytesEqualAsync(string key, ReadOnlySequence<byte> expected)
     {
-        await using var stream = await _store.GetAsync(key).ConfigureAwait(false);
+        await using var stream = await _store.GetAsync(key, default, _abandon.Token).ConfigureAwait(false);
         if (stream.Length != expected.Length)
         {
             return false;
@@ -202,7 +224,7 @@ public sealed partial class SegmentWriter
             var rest = expected;
             while (rest.Length > 0)
             {
-                int n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, rest.Length))).ConfigureAwait(false);
+                int n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, rest.Length)), _abandon.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return false;
@@ -259,9 +281,13 @@ public sealed partial class SegmentWriter
 
     private void Fail(InMemorySegment segment, Exception error)
     {
-        Metrics.RecordFailure();
-        var failure = error as SegmentWriterFailedException ?? new SegmentWriterFailedException(
-            $"uploading segment {segment.Key} (nonce 0x{segment.Nonce:x16}, {segment.Length} data bytes) to {_store.Location} failed: {error.Message}", error);
+        if (!_abandon.IsCancellationRequested)
+        {
+            Metrics.RecordFailure();
+        }
+        var failure = error as SegmentWriterFailedException ?? new SegmentWriterFailedException(error is OperationCanceledException && _abandon.IsCancellationRequested
+            ? $"the upload of segment {segment.Key} (nonce 0x{segment.Nonce:x16}, {segment.Length} data bytes) to {_store.Location} was stopped: the writer is spilling to local disk"
+            : $"uploading segment {segment.Key} (nonce 0x{segment.Nonce:x16}, {segment.Length} data bytes) to {_store.Location} failed: {error.Message}", error);
         lock (_lock)
         {
             _failed.Add(segment);
@@ -282,6 +308,10 @@ public sealed partial class SegmentWriter
 
     private void CompleteWaitersLocked()
     {
+        if (_settled is { } settled && _pending.Count == _failed.Count)
+        {
+            settled.TrySetResult();
+        }
         long durable = DurableUpToLocked();
         for (int i = _waiters.Count - 1; i >= 0; i--)
         {

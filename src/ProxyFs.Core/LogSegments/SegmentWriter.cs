@@ -231,6 +231,10 @@ public sealed partial class SegmentWriter : IAsyncDisposable
 
     private void ThrowIfNotAccepting()
     {
+        if (_spilling)
+        {
+            throw new ObjectDisposedException(nameof(SegmentWriter), "the segment writer is closed: the segments the store did not take were spilled to local disk");
+        }
         if (_state == SegmentWriterState.Failed)
         {
             throw new SegmentWriterFailedException($"the segment writer has failed and accepts no more bytes: {_failure!.Message}", _failure);

@@ -67,6 +67,7 @@ public sealed class VolumeCore : IAsyncDisposable
                 TimeProvider = options.TimeProvider,
             });
         }
+        Spill = journal is null ? null : new SegmentSpill(Path.Combine(journal.Directory, SegmentSpill.DirectoryName));
         _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
         DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data,
             new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier });
@@ -103,6 +104,13 @@ public sealed class VolumeCore : IAsyncDisposable
     /// unmounted volume (nothing to replay); read-only on a read-only mount of one that was not.
     /// </summary>
     public VolumeJournal? Journal { get; }
+
+    /// <summary>
+    /// Where the data segments the store did not take are written when the volume closes during an outage
+    /// (<c>spill/</c> in the replay log directory), and uploaded from by the next read-write mount; null without a
+    /// replay log.
+    /// </summary>
+    public SegmentSpill? Spill { get; }
 
     /// <summary>The data segment writer; null on a read-only mount.</summary>
     public SegmentWriter? Data { get; }
@@ -257,6 +265,21 @@ public sealed class VolumeCore : IAsyncDisposable
                 await volume.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
+            try
+            {
+                await volume.UploadSpilledAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                volume.Fence($"the segments spilled to {volume.Spill!.Directory} could not be uploaded: {e.Message}");
+                await volume.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        else if (volume.Spill?.List() is { Count: > 0 } waiting)
+        {
+            log.LogWarning("{Directory} holds {Count} data segments that a read-write mount uploads before replaying the log; "
+                + "this read-only mount reads the file ranges written into them as zeros", volume.Spill.Directory, waiting.Count);
         }
         return volume;
     }
@@ -544,7 +567,78 @@ public sealed class VolumeCore : IAsyncDisposable
         Journal?.Close(clean: false);
     }
 
-    /// <summary>Checkpoints with the clean-unmount flag (unless read-only or fenced) and releases everything.</summary>
+    /// <summary>
+    /// Before the replay log is replayed (a mount): uploads the data segments an earlier mount spilled to local disk
+    /// because the store was down when it closed, so that every extent the log re-applies points at a stored segment.
+    /// </summary>
+    private async Task UploadSpilledAsync(CancellationToken cancellationToken)
+    {
+        if (Spill is null || Spill.List().Count == 0)
+        {
+            return;
+        }
+        _log.LogWarning("{Directory}: uploading the data segments spilled when the store was down at the last unmount", Spill.Directory);
+        SpillUpload done = await Spill.UploadAsync(_store, VolumeLayout.DataSegments, Descriptor.VolumeIdBytes, _log, cancellationToken).ConfigureAwait(false);
+        _log.LogWarning("{Location}: {Count} spilled data segments ({Bytes} bytes) are in the store{Discarded}; {Directory} is removed",
+            _store.Location, done.Uploaded, done.Bytes, done.Discarded > 0 ? $"; {done.Discarded} interrupted spill files removed" : "", Spill.Directory);
+    }
+
+    /// <summary>
+    /// At a close that did not checkpoint (the store is down, or the volume was fenced): writes every data segment the
+    /// store did not take to <see cref="Spill"/>, so the replay log kept for the next mount points at bytes that
+    /// exist. True when nothing is left only in memory (nothing was waiting, or it all was spilled). Without a
+    /// checkpoint attempt before (<paramref name="uploadsTried"/> false) the segments are first offered to the store.
+    /// </summary>
+    /// <exception cref="SegmentSpillException">spilling failed (the local disk is full or failing): those bytes are lost.</exception>
+    private async Task<bool> SpillUnstoredAsync(bool uploadsTried)
+    {
+        if (Data is null)
+        {
+            return true;
+        }
+        if (!uploadsTried && Data.State == SegmentWriterState.Running)
+        {
+            // Closing without a checkpoint (fenced): the store may still take the segments, as a plain close would.
+            try
+            {
+                await Data.FlushAsync().ConfigureAwait(false);
+            }
+            catch (SegmentWriterFailedException e)
+            {
+                _log.LogWarning("{Location}: the data segments could not be stored at the close ({Reason}): spilling them", _store.Location, e.Message);
+            }
+        }
+        if (Spill is null)
+        {
+            return Data.BytesWaiting == 0;
+        }
+        IReadOnlyList<SpilledSegment> spilled;
+        try
+        {
+            spilled = await Data.SpillAsync(Spill).ConfigureAwait(false);
+        }
+        catch (SegmentSpillException e)
+        {
+            _log.LogCritical(e, "{Location}: the data segments the store did not take could NOT be written to local disk ({Directory}): {Reason}. "
+                + "Nothing was deleted; the replay log is kept, and the file ranges written into the segments not spilled will read as zeros after the next mount",
+                _store.Location, Spill.Directory, e.Message);
+            throw;
+        }
+        if (spilled.Count > 0)
+        {
+            _log.LogWarning("{Location}: the store did not take {Count} data segments ({Bytes} bytes): they were written to {Directory} ({Files}); "
+                + "the next mount of this volume uploads them before replaying its log, so nothing written is lost",
+                _store.Location, spilled.Count, spilled.Sum(s => s.Length), Spill.Directory, string.Join(", ", spilled.Select(s => Path.GetFileName(s.Path))));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Checkpoints with the clean-unmount flag (unless read-only or fenced) and releases everything. When that
+    /// checkpoint fails because the store is down, the data segments the store did not take are spilled to local disk
+    /// and the replay log is kept: the next mount uploads them and replays the log, and this returns normally. Throws
+    /// the spill's failure when spilling was not possible, and any other failure of the checkpoint (after spilling).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -556,13 +650,41 @@ public sealed class VolumeCore : IAsyncDisposable
             await _timer.DisposeAsync().ConfigureAwait(false);
         }
         bool clean = false;
+        bool kept = false;
+        bool checkpointed = false;
         try
         {
-            if (!ReadOnly && _fenced is null)
+            try
             {
-                await CheckpointAsync(cleanUnmount: true).ConfigureAwait(false);
-                clean = true;
+                if (!ReadOnly && _fenced is null)
+                {
+                    checkpointed = true;
+                    await CheckpointAsync(cleanUnmount: true).ConfigureAwait(false);
+                    clean = true;
+                }
             }
+            finally
+            {
+                if (!clean && !ReadOnly)
+                {
+                    // Under the checkpoint lock: a periodic checkpoint that was waiting for it must not retry uploads meanwhile.
+                    await _checkpointLock.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        kept = await SpillUnstoredAsync(uploadsTried: checkpointed).ConfigureAwait(false) && Journal is { Lost: false };
+                    }
+                    finally
+                    {
+                        _checkpointLock.Release();
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (kept && _fenced is null && e is ObjectStoreException or SegmentWriterFailedException)
+        {
+            // The store is down, and nothing written is only in memory: the next mount completes this unmount.
+            _log.LogError("{Location}: the unmount could not checkpoint ({Reason}); the replay log {Directory} is kept with every change since the last "
+                + "checkpoint, and the next mount replays it", _store.Location, e.Message, Journal!.Directory);
         }
         finally
         {

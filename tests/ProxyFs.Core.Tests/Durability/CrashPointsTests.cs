@@ -17,6 +17,7 @@ public sealed class CrashPointsTests
                 "segment.before-upload", "segment.after-upload",
                 "checkpoint.after-freeze", "checkpoint.after-data-flush", "checkpoint.before-root-swing",
                 "checkpoint.after-root-swing", "checkpoint.after-trim",
+                "spill.before-rename",
             ],
             CrashPoints.All);
         Assert.Equal(CrashPoints.All.Count, CrashPoints.All.Distinct().Count());

@@ -45,6 +45,38 @@ public class SegmentFormatTests
     }
 
     [Fact]
+    public async Task A_spilled_segment_is_the_golden_object_in_a_file_named_by_its_nonce()
+    {
+        await using var store = new MemoryObjectStore();
+        using var dir = ProxyFs.Testing.TempDirectory.Create();
+        var options = new SegmentWriterOptions { BlockSize = 16, ChunkSize = 4096, MaxFlushSize = 4096, MaxDirtyBytes = 8192 };
+        var down = new ProxyFs.ObjectStore.Decorators.FaultInjectingObjectStore(store, new ProxyFs.ObjectStore.Decorators.FaultPlan { Down = true });
+        await using var writer = new SegmentWriter(down, new CountingNonceSource(0x0123456789ABCDEF), VolumeId, options with { UploadAttempts = 1 });
+        writer.Append([.. Enumerable.Range(0, 40).Select(i => (byte)i)]);
+        var spill = new SegmentSpill(Path.Combine(dir.Path, "spill"));
+        SpilledSegment file = Assert.Single(await writer.SpillAsync(spill));
+        Assert.Equal(Path.Combine(spill.Directory, "0123456789abcdef.segment"), file.Path);
+        Assert.Equal(Convert.ToHexString(Golden), Convert.ToHexString(File.ReadAllBytes(file.Path)));
+        Assert.Equal(0, store.Count);
+    }
+
+    [Fact]
+    public void The_golden_object_verifies_and_any_flipped_bit_or_other_name_is_reported()
+    {
+        byte[] golden = Golden;
+        Assert.Equal(40, SegmentFormat.Verify(golden, 0x0123456789ABCDEF, VolumeId).DataLength);
+        Assert.Contains("footer names segment", Assert.Throws<FormatException>(() => SegmentFormat.Verify(golden, 1, VolumeId)).Message, StringComparison.Ordinal);
+        Assert.Contains("another volume", Assert.Throws<FormatException>(() => SegmentFormat.Verify(golden, 0x0123456789ABCDEF, [1, 2, 3, 4])).Message, StringComparison.Ordinal);
+        for (int bit = 0; bit < golden.Length * 8; bit++)
+        {
+            byte[] damaged = [.. golden];
+            damaged[bit / 8] ^= (byte)(1 << (bit % 8));
+            Exception e = Assert.ThrowsAny<Exception>(() => SegmentFormat.Verify(damaged, 0x0123456789ABCDEF, VolumeId));
+            Assert.True(e is FormatException or ArgumentException, $"bit {bit}: {e}");
+        }
+    }
+
+    [Fact]
     public void Golden_footer_and_header_parse_back()
     {
         byte[] golden = Golden;

@@ -437,44 +437,10 @@ public static class VolumeChecker
                 byte[] bytes = options.CheckData
                     ? await store.GetBytesAsync(o.Key, default, cancellationToken).ConfigureAwait(false)
                     : await store.GetBytesAsync(o.Key, ByteRange.Suffix((int)Math.Min(o.Size, 1 << 20)), cancellationToken).ConfigureAwait(false);
-                if (bytes.Length < SegmentFormat.TrailerLength)
-                {
-                    return $"{bytes.Length} bytes is too short for a segment";
-                }
-                int f = SegmentFooter.ReadFooterLength(bytes.AsSpan(bytes.Length - SegmentFormat.TrailerLength));
-                if (f + SegmentFormat.TrailerLength > bytes.Length)
-                {
-                    return $"footer length {f} is longer than the object";
-                }
-                SegmentFooter footer = SegmentFooter.Parse(bytes.AsSpan(bytes.Length - f - SegmentFormat.TrailerLength), o.Size);
-                if (footer.Nonce != nonce)
-                {
-                    return $"its footer names segment {footer.Nonce:x16}";
-                }
-                if (footer.VolumeIdCrc != volumeIdCrc)
-                {
-                    return "its footer belongs to another volume";
-                }
+                SegmentFooter footer = options.CheckData
+                    ? SegmentFormat.Verify(bytes, nonce, descriptor.VolumeIdBytes)
+                    : SegmentFormat.VerifyFooter(bytes, o.Size, nonce, volumeIdCrc);
                 _lastDataLength = footer.DataLength;
-                if (!options.CheckData)
-                {
-                    return null;
-                }
-                (ulong headerNonce, byte[] volumeId) = SegmentFormat.ReadHeader(bytes);
-                if (headerNonce != nonce || !volumeId.AsSpan().SequenceEqual(descriptor.VolumeIdBytes))
-                {
-                    return "its header names another segment or volume";
-                }
-                for (int b = 0; b < footer.BlockCount; b++)
-                {
-                    long start = footer.DataOffset + ((long)b * footer.BlockSize);
-                    int length = (int)Math.Min(footer.BlockSize, footer.DataLength - ((long)b * footer.BlockSize));
-                    uint crc = Crc32C.Compute(bytes.AsSpan((int)start, length));
-                    if (crc != footer.BlockCrc(b))
-                    {
-                        return $"block {b} (data bytes {(long)b * footer.BlockSize}..{((long)b * footer.BlockSize) + length}) fails its checksum (stored 0x{footer.BlockCrc(b):x8}, computed 0x{crc:x8})";
-                    }
-                }
                 return null;
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
