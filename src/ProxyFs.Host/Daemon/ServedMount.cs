@@ -38,6 +38,7 @@ internal sealed class ServedMount
     private ControlServer? _control;
     private IDisposable? _telemetryRun;
     private readonly bool _sharedDaemon;
+    private bool _flushFailed; // the last flush failed (the store is down)
     private volatile bool _unmountRequested;
 
     /// <param name="request">What to serve where.</param>
@@ -176,7 +177,13 @@ internal sealed class ServedMount
         _gc = null;
         if (_volume is not null)
         {
-            Flush("final");
+            // After a flush that failed (the store is down: its uploads were retried for ~15 s), the close's own
+            // checkpoint tries the store once more and spills what it does not take; a second flush would only add
+            // another round of retries to the unmount.
+            if (!_flushFailed)
+            {
+                Flush("final");
+            }
             _volume.Dispose();
         }
         _telemetryRun = null;
@@ -226,6 +233,7 @@ internal sealed class ServedMount
             return;
         }
         int r = _volume.FileSystem.SyncFs(Caller.Root);
+        _flushFailed = r != 0;
         if (r != 0)
         {
             _log.LogError("flush of {MountPoint} ({Why}) failed: {Errno}", MountPoint, why, Errno.Name(r));
