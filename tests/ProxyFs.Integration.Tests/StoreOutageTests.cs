@@ -56,7 +56,7 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
             Assert.True(result == 0, $"fsync still fails ({result}) {Deadline.TotalSeconds} s after the store came back\n{daemon.Output}");
             output.WriteLine($"fsync after the store came back: 0 after {watch.Elapsed.TotalSeconds:F1} s");
             Assert.Equal(0, WriteAndFsync(Path.Combine(mountPoint.Path, "after"), after));
-            Assert.Contains("uploading again", daemon.Output, StringComparison.Ordinal);
+            Assert.True(daemon.WaitForOutput("uploading again", TimeSpan.FromSeconds(10)), daemon.Output);
             Assert.False(daemon.HasExited, daemon.Output);
         }
         Assert.False(mountPoint.IsMounted, "the daemon left its mount behind");
@@ -134,7 +134,7 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, $"replay_log={logDirectory}", environment: volume.Environment))
         {
             Assert.False(Directory.Exists(spill), $"{spill} is still there after the mount\n{daemon.Output}");
-            Assert.Contains("spilled data segments", daemon.Output, StringComparison.Ordinal);
+            Assert.True(daemon.WaitForOutput("spilled data segments", TimeSpan.FromSeconds(10)), $"the mount did not log the upload of the spilled segments\n{daemon.Output}");
             output.WriteLine(WarningLines(daemon.Output));
             foreach ((string name, byte[] content) in files)
             {

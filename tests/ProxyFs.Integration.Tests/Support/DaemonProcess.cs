@@ -118,7 +118,34 @@ public sealed class DaemonProcess : IDisposable
         _process.WaitForExit(10_000);
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>Waits for the daemon to exit and then for the rest of its output (a timed wait alone does not).</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+        _process.WaitForExit(); // the process has exited: this only drains the redirected output
+        return true;
+    }
+
+    /// <summary>
+    /// Waits until the daemon's output contains <paramref name="text"/>: what it logged before READY=1 can still be
+    /// in the pipe when <see cref="Start"/> returns.
+    /// </summary>
+    public bool WaitForOutput(string text, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(20);
+        }
+        return true;
+    }
 
     public void Dispose()
     {
