@@ -79,13 +79,8 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
     [InlineData(CrashPoints.SpillBeforeRename)]
     public async Task Unmounting_while_the_store_is_down_spills_the_unstored_segments_and_the_next_mount_reads_back_every_byte(string? crashPoint)
     {
-        var volume = new S3Volume(s3.Server, "unmount");
-        string direct = volume.Uri; // formats it
-        using var proxy = new OutageProxy(s3.Server.Endpoint);
-        using var mountPoint = new TestMountPoint();
-        using var logs = TempDirectory.Create();
-        string logDirectory = Path.Combine(logs.Path, "log");
-        string spill = Path.Combine(logDirectory, "spill");
+        using var setup = new UnmountSetup(s3, "unmount");
+        var (volume, direct, proxy, mountPoint, logDirectory, spill) = setup;
         var files = new Dictionary<string, byte[]>
         {
             ["synced"] = Bytes(11, 400_000),         // fsynced before the outage: in the store
@@ -153,9 +148,83 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         }
     }
 
+    [Fact]
+    public void A_spill_that_cannot_be_written_fails_the_unmount_with_a_clear_error_and_keeps_the_log()
+    {
+        using var setup = new UnmountSetup(s3, "nospill");
+        var (volume, direct, proxy, mountPoint, logDirectory, spill) = setup;
+        byte[] synced = Bytes(21, 300_000);
+        string options = $"replay_log={logDirectory},max_flush_time=3600,checkpoint_interval=3600";
+        using (DaemonProcess daemon = DaemonProcess.Start(s3.Server.VolumeUri(volume.Prefix, proxy.Endpoint), mountPoint, options, environment: volume.Environment))
+        {
+            Assert.Equal(0, WriteAndFsync(Path.Combine(mountPoint.Path, "synced"), synced));
+            File.WriteAllBytes(Path.Combine(mountPoint.Path, "unsynced"), Bytes(22, 1_000_000));
+            File.WriteAllText(spill, "a file where the spill directory would go"); // the spill cannot be written
+            proxy.Cut();
+
+            daemon.Signal(Posix.SIGTERM);
+            Assert.True(daemon.WaitForExit(UnmountDeadline), $"the daemon did not exit {UnmountDeadline.TotalSeconds} s after SIGTERM with the store down\n{daemon.Output}");
+            Assert.True(daemon.ExitCode == 1, $"exit code {daemon.ExitCode}\n{daemon.Output}");
+            Assert.Contains("failed", daemon.Output, StringComparison.Ordinal);
+            Assert.Contains("The replay log is kept for the next mount", daemon.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", daemon.Output, StringComparison.Ordinal);
+            output.WriteLine(WarningLines(daemon.Output));
+        }
+        Assert.False(mountPoint.IsMounted, "the daemon left its mount behind");
+        Assert.True(Directory.Exists(logDirectory), "the replay log directory is kept");
+
+        // The store is back and the obstacle gone: what was fsynced is there (what was not is what the failure cost).
+        File.Delete(spill);
+        proxy.Restore();
+        using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, $"replay_log={logDirectory}", environment: volume.Environment))
+        {
+            Assert.Equal(synced, File.ReadAllBytes(Path.Combine(mountPoint.Path, "synced")));
+        }
+    }
+
+    /// <summary>
+    /// A formatted s3:// volume reached straight (<c>Direct</c>) or through an outage proxy, a mount point, and a replay
+    /// log directory (with the spill directory in it) of the test's own.
+    /// </summary>
+    private sealed class UnmountSetup : IDisposable
+    {
+        private readonly TempDirectory _logs = TempDirectory.Create();
+
+        public UnmountSetup(S3VolumeMountFixture s3, string name)
+        {
+            Volume = new S3Volume(s3.Server, name);
+            Direct = Volume.Uri; // formats it
+            Proxy = new OutageProxy(s3.Server.Endpoint);
+            LogDirectory = Path.Combine(_logs.Path, "log");
+        }
+
+        public S3Volume Volume { get; }
+
+        public string Direct { get; }
+
+        public OutageProxy Proxy { get; }
+
+        public TestMountPoint MountPoint { get; } = new();
+
+        public string LogDirectory { get; }
+
+        public void Deconstruct(out S3Volume volume, out string direct, out OutageProxy proxy, out TestMountPoint mountPoint, out string logDirectory, out string spill)
+        {
+            (volume, direct, proxy, mountPoint, logDirectory) = (Volume, Direct, Proxy, MountPoint, LogDirectory);
+            spill = Path.Combine(LogDirectory, "spill");
+        }
+
+        public void Dispose()
+        {
+            MountPoint.Dispose();
+            Proxy.Dispose();
+            _logs.Dispose();
+        }
+    }
+
     /// <summary>The warnings and errors of a daemon's log, each cut to its first 300 characters.</summary>
     private static string WarningLines(string log) =>
-        string.Join('\n', log.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal))
+        string.Join('\n', log.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal))
             .Select(l => l.Length > 300 ? l[..300] + " …" : l));
 
     private static byte[] Bytes(int seed, int length)

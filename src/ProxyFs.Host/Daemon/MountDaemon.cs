@@ -24,6 +24,7 @@ public sealed class MountDaemon
     private readonly SdNotify _notify;
     private readonly ManualResetEventSlim _wake = new();
     private readonly List<ServedMount> _serving = [];
+    private int _closeFailures; // mounts whose volume did not close cleanly (each logged its reason)
     private volatile string? _signal;
 
     /// <summary>A daemon of one mount: its read cache is the request's (whose budget is the volume's share already).</summary>
@@ -105,6 +106,10 @@ public sealed class MountDaemon
             DrainDiskTier(disk);
         }
         _wake.Dispose();
+        if (_closeFailures > 0)
+        {
+            return ExitCodes.Failure; // logged by the mount whose close failed
+        }
         return failed.Count > 0 ? ExitCodes.MountFailed : ExitCodes.Ok;
     }
 
@@ -134,6 +139,7 @@ public sealed class MountDaemon
                 foreach (ServedMount m in _serving)
                 {
                     m.Stop(signal);
+                    _closeFailures += m.CloseError is null ? 0 : 1;
                 }
                 _serving.Clear();
                 break;
@@ -141,6 +147,7 @@ public sealed class MountDaemon
             foreach (ServedMount m in _serving.Where(m => m.IsDone).ToArray())
             {
                 m.Finish();
+                _closeFailures += m.CloseError is null ? 0 : 1;
                 _serving.Remove(m);
                 if (several && _serving.Count > 0)
                 {

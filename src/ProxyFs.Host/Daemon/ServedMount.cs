@@ -73,6 +73,9 @@ internal sealed class ServedMount
     /// <summary>Why it ended (once <see cref="IsDone"/>).</summary>
     public string StopReason { get; private set; } = "";
 
+    /// <summary>Why closing the volume failed, or null (it closed, or has not yet).</summary>
+    public string? CloseError { get; private set; }
+
     /// <summary>True when the session ended (unmounted from outside) or an unmount was asked for.</summary>
     public bool IsDone => _unmountRequested || (_session?.Completion.IsCompleted ?? true);
 
@@ -184,7 +187,17 @@ internal sealed class ServedMount
             {
                 Flush("final");
             }
-            _volume.Dispose();
+            try
+            {
+                _volume.Dispose();
+            }
+            catch (Exception e)
+            {
+                // The close could not make the volume whole (its final checkpoint, or the spill of what the store did
+                // not take, failed): said once, plainly, and the daemon exits non-zero after the other mounts closed.
+                CloseError = e.GetBaseException().Message;
+                _log.LogCritical("closing {Uri} at {MountPoint} failed: {Error}. The replay log is kept for the next mount", _request.Uri, MountPoint, CloseError);
+            }
         }
         _telemetryRun = null;
         _control = null;
