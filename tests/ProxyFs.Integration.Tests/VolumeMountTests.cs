@@ -105,8 +105,7 @@ public sealed class VolumeMountTests
         using (DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint))
         {
             Assert.Equal(synced, Describe(mountPoint.Path));
-            // The daemon's output is read asynchronously: wait for the lines logged before READY.
-            Assert.True(SpinWait.SpinUntil(() => daemon.Output.Contains("replayed", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), daemon.Output);
+            Assert.True(daemon.WaitForOutput("replayed", TimeSpan.FromSeconds(10)), daemon.Output);
             Assert.Contains("not unmounted cleanly", daemon.Output, StringComparison.Ordinal);
         }
     }

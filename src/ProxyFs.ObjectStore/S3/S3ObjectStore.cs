@@ -33,7 +33,7 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly S3HttpClientFactory _writeFactory;
     private readonly AWSCredentials _credentials;
     private readonly S3RequestSigner _signer;
-    private readonly Uri _readBase;
+    private readonly string _readOrigin; // scheme://host[:port] of the GETs
     private readonly string _readHost;
     private readonly string _readPathPrefix;
 
@@ -55,8 +55,9 @@ public sealed class S3ObjectStore : IObjectStore
         _writeClient = new AmazonS3Client(credentials, CreateConfig(options, _writeFactory));
         _credentials = credentials;
         _signer = new S3RequestSigner(options.Region);
-        (_readBase, _readPathPrefix) = ReadTarget(options);
-        _readHost = _readBase.IsDefaultPort ? _readBase.IdnHost : $"{_readBase.IdnHost}:{_readBase.Port}";
+        (Uri readBase, _readPathPrefix) = ReadTarget(options);
+        _readOrigin = readBase.GetLeftPart(UriPartial.Authority);
+        _readHost = readBase.IsDefaultPort ? readBase.IdnHost : $"{readBase.IdnHost}:{readBase.Port}";
     }
 
     /// <inheritdoc />
@@ -200,7 +201,7 @@ public sealed class S3ObjectStore : IObjectStore
         string? token = credentials.UseToken ? credentials.Token : null;
         var signed = _signer.Sign("GET", _readHost, path, range, credentials.AccessKey, credentials.SecretKey, token, DateTime.UtcNow);
         // The path goes out exactly as signed (no unescaping or dot-segment removal by Uri).
-        var uri = new Uri(_readBase.GetLeftPart(UriPartial.Authority) + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        var uri = new Uri(_readOrigin + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Host = _readHost;
         request.Headers.TryAddWithoutValidation("x-amz-content-sha256", S3RequestSigner.EmptyPayloadHash);

@@ -120,11 +120,11 @@ public sealed class S3OfflineTests
             Assert.Equal(5000, body.Object.Size);
             Assert.Equal("abc", body.Object.ETag);
             var buffer = new byte[1000];
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            var e = await Assert.ThrowsAsync<ObjectStoreException>(async () => await body.ReadFullyAsync(buffer));
+            // The server stays silent until the test ends: without the idle timeout the read never returns, and the
+            // guard's TimeoutException fails the assertion.
+            var e = await Assert.ThrowsAsync<ObjectStoreException>(() => body.ReadFullyAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
             Assert.Equal(ObjectStoreErrorKind.Transient, e.Kind);
             Assert.Contains("no data for 0.3 s", e.ToString(), StringComparison.Ordinal);
-            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the stalled read took {started.Elapsed}");
 
             // What went over the wire: the key encoded once in a path-style path, the range, and a SigV4 header signature.
             Assert.NotNull(request);

@@ -250,17 +250,13 @@ public partial class PosixFileSystem
             {
                 return Errno.EINVAL;
             }
-            if (offset < inode.Size)
+            // Where the bytes are is resolved here; a store behind them is waited for after the lock (the open handle
+            // keeps the inode), so a cold read holds back neither stat nor writes nor other reads of the file.
+            bytesRead = ReadableBytes(inode, offset, destination.Length);
+            plan = bytesRead > 0 ? data.PlanRead(offset, bytesRead) : null;
+            if (plan is null && bytesRead > 0)
             {
-                int count = (int)Math.Min(destination.Length, inode.Size - offset);
-                // Where the bytes are is resolved here; a store behind them is waited for after the lock (the open
-                // handle keeps the inode), so a cold read holds back neither stat nor writes nor other reads of the file.
-                plan = data.PlanRead(offset, count);
-                if (plan is null)
-                {
-                    data.Read(offset, destination[..count]);
-                }
-                bytesRead = count;
+                data.Read(offset, destination[..bytesRead]);
             }
             if (!destination.IsEmpty && !open.NoAtime)
             {
@@ -272,12 +268,15 @@ public partial class PosixFileSystem
             // A segment the plan pointed at was collected meanwhile (the range was rewritten): what the file holds now.
             lock (inode.Sync)
             {
-                bytesRead = inode.Data is { } data && offset < inode.Size ? (int)Math.Min(destination.Length, inode.Size - offset) : 0;
-                inode.Data?.Read(offset, destination[..bytesRead]);
+                bytesRead = ReadableBytes(inode, offset, destination.Length);
+                inode.Data!.Read(offset, destination[..bytesRead]);
             }
         }
         return 0;
     }
+
+    /// <summary>How many of <paramref name="wanted"/> bytes at <paramref name="offset"/> the file has (its lock held).</summary>
+    private static int ReadableBytes(Inode inode, long offset, int wanted) => offset < inode.Size ? (int)Math.Min(wanted, inode.Size - offset) : 0;
 
     /// <summary>
     /// Writes at <paramref name="offset"/>, or at the end of the file for a handle opened with O_APPEND (unless

@@ -36,55 +36,16 @@ internal sealed class VolumeFileData : IFileData
 
     // ---- reads ----
 
-    public void Read(long offset, Span<byte> destination)
-    {
-        long end = offset + destination.Length;
-        if (!destination.IsEmpty && Floor(offset) is { } only && only.End >= end)
-        {
-            // The common case, one extent holding the whole range: no scan of the map for the extents after it.
-            if (only.Value.Kind == ExtentKind.Data)
-            {
-                _store.Core.DataReader.Read(only.Value.Nonce, (long)only.Value.SegmentOffset + (offset - only.Start), destination);
-            }
-            else
-            {
-                destination.Clear();
-            }
-            _store.ReadAhead(this, _ino, offset, destination.Length);
-            return;
-        }
-        long position = offset;
-        foreach (Extent e in Overlapping(offset, end))
-        {
-            if (e.Start > position)
-            {
-                destination[(int)(position - offset)..(int)(e.Start - offset)].Clear();
-                position = e.Start;
-            }
-            long upTo = Math.Min(e.End, end);
-            Span<byte> piece = destination[(int)(position - offset)..(int)(upTo - offset)];
-            if (e.Value.Kind == ExtentKind.Data)
-            {
-                _store.Core.DataReader.Read(e.Value.Nonce, (long)e.Value.SegmentOffset + (position - e.Start), piece);
-            }
-            else
-            {
-                piece.Clear();
-            }
-            position = upTo;
-        }
-        if (position < end)
-        {
-            destination[(int)(position - offset)..].Clear();
-        }
-        _store.ReadAhead(this, _ino, offset, destination.Length);
-    }
+    /// <summary>Under the inode's lock: the plan of the read (<see cref="PlanRead"/>), read at once.</summary>
+    public void Read(long offset, Span<byte> destination) => Plan(offset, destination.Length).Read(destination);
 
     /// <summary>
     /// The extents behind [offset, offset + length) as a plan read without the inode's lock (in this thread's reusable
     /// plan: no allocation per read); read-ahead is started here, under the lock, as by <see cref="Read"/>.
     /// </summary>
-    public FileReadPlan? PlanRead(long offset, int length)
+    public FileReadPlan? PlanRead(long offset, int length) => Plan(offset, length);
+
+    private VolumeReadPlan Plan(long offset, int length)
     {
         var plan = VolumeReadPlan.ForThisThread(_store.Core.DataReader);
         long end = offset + length;

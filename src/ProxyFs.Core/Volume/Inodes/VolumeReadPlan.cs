@@ -34,6 +34,20 @@ internal sealed class VolumeReadPlan : FileReadPlan
 
     public override bool TryRead(Span<byte> destination)
     {
+        try
+        {
+            Read(destination);
+            return true;
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.NotFound)
+        {
+            return false; // the segment was collected after the plan was made: the caller reads again under the lock
+        }
+    }
+
+    /// <summary>Fills <paramref name="destination"/> (the planned length); a segment that is gone is an error.</summary>
+    public void Read(Span<byte> destination)
+    {
         int position = 0;
         try
         {
@@ -51,10 +65,6 @@ internal sealed class VolumeReadPlan : FileReadPlan
                 position += piece.Length;
             }
         }
-        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.NotFound)
-        {
-            return false; // the segment was collected after the plan was made: the caller reads again under the lock
-        }
         finally
         {
             _pieces.Clear();
@@ -63,7 +73,6 @@ internal sealed class VolumeReadPlan : FileReadPlan
         {
             throw new InvalidOperationException($"a read plan of {position} bytes was read into {destination.Length}");
         }
-        return true;
     }
 
     private readonly record struct Piece(ulong Nonce, long SegmentOffset, int Length);
