@@ -171,6 +171,11 @@ public sealed partial class StatusAndMetricsTests
             Assert.True(after.Cache.Hits > 0, "read-ahead filled lines before the reader asked for them");
             double lookups = after.Cache.Hits!.Value + after.Cache.JoinedFills!.Value + after.Cache.Misses!.Value;
             Assert.Equal(after.Cache.Hits.Value / lookups, after.Cache.HitRatio!.Value, 0.001);
+            // One pass over the file re-reads nothing: whatever reached protected came from promotions, and the demotions
+            // (the 80% limit) cannot have happened in a cache that holds the whole file.
+            Assert.InRange(after.Cache.ProtectedBytes!.Value, 0, after.Cache.UsedBytes!.Value);
+            Assert.Equal(0, after.Cache.Demotions);
+            Assert.True(after.Cache.Promotions * (1 << 20) >= after.Cache.ProtectedBytes, $"{after.Cache.ProtectedBytes} protected bytes from {after.Cache.Promotions} promotions");
 
             string metricsAfter = await http.GetStringAsync(new Uri(url));
             Assert.True(Sample(metricsAfter, "proxyfs_read_cache_fetched_bytes_total") >= Sample(metricsBefore, "proxyfs_read_cache_fetched_bytes_total") + FileBytes);

@@ -82,8 +82,12 @@ public sealed class ReadAheadState(ReadAheadOptions? options = null)
 
     internal long LastUse { get; set; }
 
-    /// <summary>Records a read of <paramref name="length"/> bytes at <paramref name="offset"/>; returns what to fetch ahead now.</summary>
-    public PrefetchRange OnRead(long offset, long length)
+    /// <summary>
+    /// Records a read of <paramref name="length"/> bytes at <paramref name="offset"/>; returns what to fetch ahead now.
+    /// The window never exceeds <paramref name="maxWindow"/> (the room the cache has for lines read ahead), and shrinks
+    /// to it when it has become smaller.
+    /// </summary>
+    public PrefetchRange OnRead(long offset, long length, long maxWindow = long.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -103,17 +107,19 @@ public sealed class ReadAheadState(ReadAheadOptions? options = null)
                 _fetchedTo = 0;
                 return PrefetchRange.None;
             }
+            long max = Math.Clamp(maxWindow, 1, _options.MaxWindow);
             if (_window == 0)
             {
-                _window = offset <= slack ? _options.InitialWindowFromStart : _options.InitialWindow;
+                _window = Math.Min(offset <= slack ? _options.InitialWindowFromStart : _options.InitialWindow, max);
                 _fetchedTo = end + _window;
                 return new PrefetchRange(end, _window);
             }
+            _window = Math.Min(_window, max);
             if (_fetchedTo - end >= _window / 2)
             {
                 return PrefetchRange.None;
             }
-            _window = Math.Min(_window * 2, _options.MaxWindow);
+            _window = Math.Min(_window * 2, max);
             long start = Math.Max(_fetchedTo, end);
             _fetchedTo = end + _window;
             return new PrefetchRange(start, _fetchedTo - start);
@@ -141,8 +147,11 @@ public sealed class ReadAheadTracker(ReadAheadOptions? options = null)
     /// <summary>Files tracked now.</summary>
     public int Count => _files.Count;
 
-    /// <summary>Records a read of file <paramref name="fileId"/>; returns the file range to fetch ahead now.</summary>
-    public PrefetchRange OnRead(ulong fileId, long offset, long length)
+    /// <summary>
+    /// Records a read of file <paramref name="fileId"/>; returns the file range to fetch ahead now, a window of at most
+    /// <paramref name="maxWindow"/> bytes (<see cref="ReadCacheVolume.ReadAheadRoom"/>).
+    /// </summary>
+    public PrefetchRange OnRead(ulong fileId, long offset, long length, long maxWindow = long.MaxValue)
     {
         var state = _files.GetOrAdd(fileId, _ => new ReadAheadState(_options));
         state.LastUse = Interlocked.Increment(ref _clock);
@@ -150,7 +159,7 @@ public sealed class ReadAheadTracker(ReadAheadOptions? options = null)
         {
             ForgetOldest();
         }
-        return state.OnRead(offset, length);
+        return state.OnRead(offset, length, maxWindow);
     }
 
     /// <summary>Drops the state of file <paramref name="fileId"/>.</summary>

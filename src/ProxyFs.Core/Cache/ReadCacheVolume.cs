@@ -69,6 +69,14 @@ public sealed class ReadCacheVolume : IDisposable
     /// <summary>The counters.</summary>
     public ReadCacheVolumeMetrics Metrics { get; }
 
+    /// <summary>
+    /// The most one file may read ahead (at least a line): half of what the protected lines leave of the share. Lines read
+    /// ahead wait in probation until the reader gets to them; a window larger than probation would evict them unused
+    /// (a small share, or one whose protected lines have grown to their limit). Read without the lock: a moment's stale
+    /// value only sizes the next window.
+    /// </summary>
+    public long ReadAheadRoom => Math.Max(LineSize, (Interlocked.Read(ref _share) - _protected.Bytes) / 2);
+
     /// <summary>Changes the weight; every volume's share is recomputed (and over-full volumes evict).</summary>
     public void SetWeight(double weight)
     {
@@ -308,15 +316,38 @@ public sealed class ReadCacheVolume : IDisposable
         {
             return;
         }
-        int first = offset >> _subBlockShift;
-        int last = (offset + length - 1) >> _subBlockShift;
-        long mask = (long)((ulong.MaxValue >> (63 - (last - first))) << first);
-        long before = Interlocked.Or(ref line.Touched, mask);
+        long before = Interlocked.Or(ref line.Touched, SubBlocks(offset, length, line.Length, whole: false));
         int previousEnd = Interlocked.Exchange(ref line.LastEnd, offset + length);
-        if ((before & mask) != 0 && offset != previousEnd && !line.Referenced)
+        // Re-use is judged on the sub-blocks this read covers whole: two adjacent reads share the sub-block their
+        // boundary falls in, and when the kernel's read-ahead arrives out of order the later one of them does not start
+        // where the previous read ended, yet reads nothing again. A read too small to cover a sub-block whole is judged on
+        // the ones it touches.
+        long judged = SubBlocks(offset, length, line.Length, whole: true);
+        if (judged == 0)
+        {
+            judged = SubBlocks(offset, length, line.Length, whole: false);
+        }
+        if ((before & judged) != 0 && offset != previousEnd && !line.Referenced)
         {
             line.Referenced = true;
         }
+    }
+
+    /// <summary>
+    /// The mask of the sub-blocks of a line of <paramref name="lineLength"/> bytes that [<paramref name="offset"/>, +
+    /// <paramref name="length"/>) touches, or, with <paramref name="whole"/>, covers entirely (0 when it covers none).
+    /// </summary>
+    private long SubBlocks(int offset, int length, int lineLength, bool whole)
+    {
+        int size = 1 << _subBlockShift;
+        int end = offset + length;
+        int first = whole ? (offset + size - 1) >> _subBlockShift : offset >> _subBlockShift;
+        int last = whole ? (end >> _subBlockShift) - 1 : (end - 1) >> _subBlockShift;
+        if (whole && end >= lineLength)
+        {
+            last = (end - 1) >> _subBlockShift; // the line's short last sub-block, read to its end, counts as whole
+        }
+        return last < first ? 0 : (long)((ulong.MaxValue >> (63 - (last - first))) << first);
     }
 
     private async Task FillAsync(CacheLine line, ICacheLineSource source, bool prefetch)

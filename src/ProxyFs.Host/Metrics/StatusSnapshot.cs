@@ -79,6 +79,15 @@ public sealed record CacheSection
     public long? BytesFetched { get; init; }
     public long? Evictions { get; init; }
 
+    /// <summary>Bytes of the lines in the protected segment (lines re-used after their first use).</summary>
+    public long? ProtectedBytes { get; init; }
+
+    /// <summary>Lines moved from probation to protected (re-used after their first use).</summary>
+    public long? Promotions { get; init; }
+
+    /// <summary>Lines moved from protected back to probation.</summary>
+    public long? Demotions { get; init; }
+
     /// <summary>This volume's share of the budget (budget × weight / Σ weights of the volumes the daemon serves).</summary>
     public long? ShareBytes { get; init; }
 

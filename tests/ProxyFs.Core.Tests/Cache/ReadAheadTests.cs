@@ -100,6 +100,27 @@ public class ReadAheadTests
     }
 
     [Fact]
+    public void The_window_never_exceeds_the_room_it_is_given_and_shrinks_when_the_room_does()
+    {
+        var state = new ReadAheadState(new ReadAheadOptions { InitialWindowFromStart = 8 * MiB, MaxWindow = 64 * MiB });
+        Assert.Equal(new PrefetchRange(1 * MiB, 3 * MiB), state.OnRead(0, 1 * MiB, maxWindow: 3 * MiB));
+        long offset = 1 * MiB;
+        for (; offset < 40 * MiB; offset += MiB)
+        {
+            var range = state.OnRead(offset, MiB, maxWindow: 3 * MiB);
+            Assert.True(range.IsEmpty || range.End - (offset + MiB) <= 3 * MiB, $"{range} reaches past 3 MiB ahead of {offset + MiB}");
+        }
+        Assert.Equal(3 * MiB, state.Window);
+        for (; offset < 200 * MiB; offset += MiB)
+        {
+            state.OnRead(offset, MiB); // room again: the window grows back to the maximum
+        }
+        Assert.Equal(64 * MiB, state.Window);
+        state.OnRead(offset, MiB, maxWindow: 2 * MiB);
+        Assert.Equal(2 * MiB, state.Window);
+    }
+
+    [Fact]
     public void The_tracker_keeps_one_state_per_file_and_forgets_the_oldest()
     {
         var tracker = new ReadAheadTracker(new ReadAheadOptions { MaxTrackedFiles = 8 });
@@ -151,6 +172,60 @@ public class ReadAheadTests
         Assert.Equal(31L * LineSize, m.ReadAheadBytesUsed);
         Assert.Equal(32L * LineSize, m.BytesFetched);
         Assert.Equal(0, m.ReadAheadErrors);
+    }
+
+    [Fact]
+    public async Task A_sequential_read_in_a_share_whose_protected_lines_are_full_wastes_no_read_ahead()
+    {
+        // 16 lines of share, 12 of them protected (re-used lines of another segment): probation has 4 lines. A window of
+        // 8 lines would evict lines read ahead before the reader gets to them; the room the cache gives keeps it smaller.
+        const int LineSize = 64 << 10;
+        await using var store = new MemoryObjectStore();
+        byte[] hot = TestBytes.Make(9, 12 * LineSize);
+        byte[] data = TestBytes.Make(10, 64 * LineSize);
+        var options = SegmentWriterTests.Small() with { MaxFlushSize = data.Length, MaxDirtyBytes = 2L * data.Length };
+        await using (var writer = new SegmentWriter(store, new CountingNonceSource(), SegmentWriterTests.VolumeId, options))
+        {
+            writer.Append(hot);
+            await writer.FlushAsync();
+            writer.Append(data);
+            await writer.FlushAsync();
+        }
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 16L * LineSize, LineSize = LineSize });
+        using var volume = cache.RegisterVolume("v");
+        using var reader = new SegmentReader(store, volume, SegmentWriterTests.VolumeId);
+        byte[] back = new byte[16 << 10];
+        for (int round = 0; round < 2; round++)
+        {
+            for (int line = 0; line < 12; line++)
+            {
+                reader.Read(1, ((long)line * LineSize) + 100, back); // read twice: re-used
+            }
+        }
+        for (int line = 0; line < 16; line++)
+        {
+            reader.Read(2, (long)line * LineSize, back); // pushes the re-used lines into protected
+        }
+        Assert.Equal(12L * LineSize, cache.Snapshot().Volumes.Single().ProtectedBytes);
+        Assert.Equal(2L * LineSize, volume.ReadAheadRoom);
+
+        var tracker = new ReadAheadTracker(new ReadAheadOptions { InitialWindow = 8 * LineSize, InitialWindowFromStart = 8 * LineSize, MaxWindow = 8 * LineSize });
+        var before = cache.Snapshot().Volumes.Single();
+        for (long offset = 16L * LineSize; offset < data.Length; offset += back.Length)
+        {
+            var ahead = tracker.OnRead(1, offset, back.Length, volume.ReadAheadRoom);
+            reader.Read(2, offset, back);
+            Assert.True(data.AsSpan((int)offset, back.Length).SequenceEqual(back));
+            if (!ahead.IsEmpty)
+            {
+                reader.Prefetch(2, ahead.Offset, ahead.Length);
+            }
+            Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished"); // a reader slower than its read-ahead
+        }
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.Equal(0, m.ReadAheadBytesWasted);
+        Assert.True(m.ReadAheadBytesUsed - before.ReadAheadBytesUsed >= 40L * LineSize, $"read ahead and used: {m.ReadAheadBytesUsed - before.ReadAheadBytesUsed}");
+        Assert.Equal(12L * LineSize, m.ProtectedBytes); // the scan kept its hands off the protected lines
     }
 
     [Fact]

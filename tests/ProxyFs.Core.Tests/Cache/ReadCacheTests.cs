@@ -98,6 +98,39 @@ public class ReadCacheTests
     }
 
     [Fact]
+    public void A_sequential_pass_delivered_out_of_order_promotes_nothing()
+    {
+        // The kernel's read-ahead READs reach the daemon on several threads and in any order: here each pair of adjacent
+        // reads arrives swapped. Their boundaries fall inside sub-blocks (1000-byte reads, 64-byte sub-blocks), so the
+        // later read of a pair touches a sub-block the earlier one touched without starting where it ended; it reads
+        // nothing again, and a pass like this must only cycle through probation.
+        var cache = NewCache(64);
+        using var volume = cache.RegisterVolume("v");
+        var source = new FakeLineSource();
+        (int Offset, int Length)[] order = [(1000, 1000), (0, 1000), (3000, 1000), (2000, 1000), (4000, Line - 4000)];
+        for (int line = 0; line < 2000; line++)
+        {
+            foreach (var (offset, length) in order)
+            {
+                source.ReadAndCheck(volume, 1, line, offset, length);
+            }
+        }
+        var m = cache.Snapshot().Volumes.Single();
+        Assert.Equal(0, m.Promotions);
+        Assert.Equal(0, m.ProtectedBytes);
+        Assert.Equal(2000, m.Misses);
+
+        // A read of bytes read before still counts, however the reads around it arrived.
+        source.ReadAndCheck(volume, 1, 1999, 500, 1000);
+        for (int line = 0; line < 64; line++)
+        {
+            source.ReadAndCheck(volume, 2, line, 0, Line);
+        }
+        Assert.Equal(1, cache.Snapshot().Volumes.Single().Promotions);
+        Assert.True(volume.Contains(new LineKey(1, 1999)));
+    }
+
+    [Fact]
     public void A_scan_does_flush_lines_that_were_used_only_once()
     {
         // The counterpart: lines read once are not protected, so the scan replaces them.

@@ -393,7 +393,7 @@ public sealed partial class VolumeInodeStore : IInodeStore, IInodeSource, ICheck
 
     internal void ReadAhead(VolumeFileData data, ulong ino, long offset, long length)
     {
-        PrefetchRange ahead = _readAhead.OnRead(ino, offset, length);
+        PrefetchRange ahead = _readAhead.OnRead(ino, offset, length, _core.DataReader.Cache.ReadAheadRoom);
         if (!ahead.IsEmpty)
         {
             data.Prefetch(ahead.Offset, ahead.Length);
