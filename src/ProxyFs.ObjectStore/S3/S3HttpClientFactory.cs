@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Amazon.Runtime;
 
 namespace ProxyFs.ObjectStore.S3;
@@ -7,8 +8,10 @@ namespace ProxyFs.ObjectStore.S3;
 /// One HttpClient (one connection pool) per AmazonS3Client, so reads and writes get separate pools of their own size,
 /// with a connect timeout (an unreachable endpoint fails in seconds), no proxy from the environment (traffic goes to the
 /// configured endpoint and nowhere else) and no redirects. Timeouts of whole requests are applied per call by the store.
+/// With <paramref name="batchedReceives"/>, large body reads wake only once a batch of bytes has arrived
+/// (<see cref="BatchedReceiveStream"/>): the read pool's.
 /// </summary>
-internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTimeout) : HttpClientFactory, IDisposable
+internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTimeout, bool batchedReceives = false) : HttpClientFactory, IDisposable
 {
     private readonly Lazy<HttpClient> _client = new(() => new HttpClient(new SocketsHttpHandler
     {
@@ -20,6 +23,10 @@ internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTi
         AutomaticDecompression = DecompressionMethods.None,
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
         PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        // Plain HTTP only: over TLS the client's reads go to the TLS layer, whose reads of the connection are its own.
+        ConnectCallback = batchedReceives
+            ? (context, ct) => BatchedReceiveStream.ConnectAsync(context.DnsEndPoint, batched: context.InitialRequestMessage.RequestUri?.Scheme == Uri.UriSchemeHttp, ct)
+            : null,
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,
@@ -39,6 +46,75 @@ internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTi
         if (_client.IsValueCreated)
         {
             _client.Value.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A connection's stream whose large reads wait for a batch of bytes (SO_RCVLOWAT) instead of waking for every few
+/// kilobytes that arrive. The HTTP client reads a response body straight into the caller's buffer, asking for no more
+/// than the body has left, so a read of at least <see cref="Batch"/> bytes is sure to get that many: the socket then
+/// reports itself readable only once <see cref="Batch"/> bytes are queued. Smaller reads (headers, the end of a body,
+/// the pool's zero-byte liveness reads) wait for any byte, as usual. A read that finds bytes already queued returns them
+/// at once either way; only the wait is batched.
+/// </summary>
+internal sealed class BatchedReceiveStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+{
+    /// <summary>Bytes a large read waits for.</summary>
+    public const int Batch = 256 << 10;
+
+    private int _lowWater = 1;
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> (IPv4 or IPv6, Nagle off, as the HTTP client's own connect does); the
+    /// stream batches its receives when <paramref name="batched"/>, else it is a plain <see cref="NetworkStream"/>.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, bool batched, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            return batched ? new BatchedReceiveStream(socket) : new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        WaitFor(buffer.Length);
+        return base.Read(buffer);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        WaitFor(count);
+        return base.Read(buffer, offset, count);
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        WaitFor(buffer.Length);
+        return base.ReadAsync(buffer, cancellationToken);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        WaitFor(count);
+        return base.ReadAsync(buffer, offset, count, cancellationToken);
+    }
+
+    private void WaitFor(int asked)
+    {
+        int lowWater = asked >= Batch ? Batch : 1;
+        if (lowWater != _lowWater)
+        {
+            Socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater, lowWater);
+            _lowWater = lowWater;
         }
     }
 }
