@@ -124,8 +124,22 @@ public sealed class StoreOutageTests(S3VolumeMountFixture s3, ITestOutputHelper 
         Assert.All(spilled, f => Assert.Matches(crashPoint is null ? "^[0-9a-f]{16}\\.segment$" : "^[0-9a-f]{16}\\.segment\\.tmp$", Path.GetFileName(f)));
         output.WriteLine($"spilled: {string.Join(", ", spilled.Select(f => $"{Path.GetFileName(f)} ({new FileInfo(f).Length} bytes)"))}");
 
-        // The store is back: the next mount uploads the spilled segments, replays the log, and every byte reads back.
         proxy.Restore();
+        if (crashPoint is null)
+        {
+            // The store is back. A read-only mount uploads nothing: it reads the spilled segments from their files.
+            using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, $"ro,replay_log={logDirectory}", environment: volume.Environment))
+            {
+                Assert.True(daemon.WaitForOutput("this read-only mount reads them from there", TimeSpan.FromSeconds(10)), $"the read-only mount did not say where the spilled segments are read from\n{daemon.Output}");
+                foreach ((string name, byte[] content) in files)
+                {
+                    Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(mountPoint.Path, name))), $"{name} differs on the read-only mount\n{daemon.Output}");
+                }
+            }
+            Assert.Equal(spilled, Directory.GetFiles(spill));
+        }
+
+        // The next read-write mount uploads the spilled segments, replays the log, and every byte reads back.
         using (DaemonProcess daemon = DaemonProcess.Start(direct, mountPoint, $"replay_log={logDirectory}", environment: volume.Environment))
         {
             Assert.False(Directory.Exists(spill), $"{spill} is still there after the mount\n{daemon.Output}");

@@ -68,8 +68,15 @@ public sealed class VolumeCore : IAsyncDisposable
             });
         }
         Spill = journal is null ? null : new SegmentSpill(Path.Combine(journal.Directory, SegmentSpill.DirectoryName));
+        // A read-only mount uploads nothing: it reads the segments a read-write mount has yet to upload from their files.
+        IObjectStore dataStore = store;
+        if (ReadOnly && Spill?.List() is { Count: > 0 } spilled)
+        {
+            SpilledOverlay = new SpillReadOverlay(store, VolumeLayout.DataSegments, spilled);
+            dataStore = SpilledOverlay;
+        }
         _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
-        DataReader = new SegmentReader(store, _cacheVolume, descriptor.VolumeIdBytes, Data,
+        DataReader = new SegmentReader(dataStore, _cacheVolume, descriptor.VolumeIdBytes, Data,
             new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier });
     }
 
@@ -111,6 +118,12 @@ public sealed class VolumeCore : IAsyncDisposable
     /// replay log.
     /// </summary>
     public SegmentSpill? Spill { get; }
+
+    /// <summary>A read-only mount's reads of the segments waiting in <see cref="Spill"/>; null when none wait or the mount is read-write.</summary>
+    internal SpillReadOverlay? SpilledOverlay { get; }
+
+    /// <summary>Where the data segments are read from: the store, or the store and the spill directory (<see cref="SpilledOverlay"/>).</summary>
+    internal IObjectStore DataStore => (IObjectStore?)SpilledOverlay ?? _store;
 
     /// <summary>The data segment writer; null on a read-only mount.</summary>
     public SegmentWriter? Data { get; }
@@ -276,10 +289,10 @@ public sealed class VolumeCore : IAsyncDisposable
                 throw;
             }
         }
-        else if (volume.Spill?.List() is { Count: > 0 } waiting)
+        else if (volume.SpilledOverlay is { } overlay)
         {
             log.LogWarning("{Directory} holds {Count} data segments that a read-write mount uploads before replaying the log; "
-                + "this read-only mount reads the file ranges written into them as zeros", volume.Spill.Directory, waiting.Count);
+                + "this read-only mount reads them from there", volume.Spill!.Directory, overlay.Count);
         }
         return volume;
     }

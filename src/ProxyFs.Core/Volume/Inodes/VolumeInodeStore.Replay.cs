@@ -126,7 +126,7 @@ public sealed partial class VolumeInodeStore
         {
             if (!segments.TryGetValue(value.Nonce, out bool stored))
             {
-                stored = _core.Store.TryHeadAsync(VolumeLayout.DataSegments.KeyOf(value.Nonce)).GetAwaiter().GetResult() is not null;
+                stored = _core.DataStore.TryHeadAsync(VolumeLayout.DataSegments.KeyOf(value.Nonce)).GetAwaiter().GetResult() is not null;
                 segments[value.Nonce] = stored;
             }
             if (stored)
