@@ -8,10 +8,10 @@ namespace ProxyFs.ObjectStore.S3;
 /// One HttpClient (one connection pool) per AmazonS3Client, so reads and writes get separate pools of their own size,
 /// with a connect timeout (an unreachable endpoint fails in seconds), no proxy from the environment (traffic goes to the
 /// configured endpoint and nowhere else) and no redirects. Timeouts of whole requests are applied per call by the store.
-/// With <paramref name="batchedReceives"/>, large body reads wake only once a batch of bytes has arrived
+/// With a <paramref name="receiveBatch"/> (bytes; 0: none), large body reads wake only once that many bytes have arrived
 /// (<see cref="BatchedReceiveStream"/>): the read pool's.
 /// </summary>
-internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTimeout, bool batchedReceives = false) : HttpClientFactory, IDisposable
+internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTimeout, int receiveBatch = 0) : HttpClientFactory, IDisposable
 {
     private readonly Lazy<HttpClient> _client = new(() => new HttpClient(new SocketsHttpHandler
     {
@@ -24,8 +24,8 @@ internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTi
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
         PooledConnectionLifetime = TimeSpan.FromMinutes(10),
         // Plain HTTP only: over TLS the client's reads go to the TLS layer, whose reads of the connection are its own.
-        ConnectCallback = batchedReceives
-            ? (context, ct) => BatchedReceiveStream.ConnectAsync(context.DnsEndPoint, batched: context.InitialRequestMessage.RequestUri?.Scheme == Uri.UriSchemeHttp, ct)
+        ConnectCallback = receiveBatch > 1
+            ? (context, ct) => BatchedReceiveStream.ConnectAsync(context.DnsEndPoint, context.InitialRequestMessage.RequestUri?.Scheme == Uri.UriSchemeHttp ? receiveBatch : 1, ct)
             : null,
     })
     {
@@ -53,29 +53,44 @@ internal sealed class S3HttpClientFactory(int maxConnections, TimeSpan connectTi
 /// <summary>
 /// A connection's stream whose large reads wait for a batch of bytes (SO_RCVLOWAT) instead of waking for every few
 /// kilobytes that arrive. The HTTP client reads a response body straight into the caller's buffer, asking for no more
-/// than the body has left, so a read of at least <see cref="Batch"/> bytes is sure to get that many: the socket then
-/// reports itself readable only once <see cref="Batch"/> bytes are queued. Smaller reads (headers, the end of a body,
-/// the pool's zero-byte liveness reads) wait for any byte, as usual. A read that finds bytes already queued returns them
-/// at once either way; only the wait is batched.
+/// than the body has left, so a read of at least <paramref name="batch"/> bytes is sure to get that many: the socket
+/// then reports itself readable only once <paramref name="batch"/> bytes are queued. Smaller reads (headers, the end of
+/// a body, the pool's zero-byte liveness reads) wait for any byte, as usual. A read that finds bytes already queued
+/// returns them at once either way; only the wait is batched.
 /// </summary>
-internal sealed class BatchedReceiveStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+internal sealed class BatchedReceiveStream(Socket socket, int batch) : NetworkStream(socket, ownsSocket: true)
 {
-    /// <summary>Bytes a large read waits for.</summary>
-    public const int Batch = 256 << 10;
+    /// <summary>The largest batch: 256 KiB.</summary>
+    public const int MaxBatch = 256 << 10;
+
+    /// <summary>The slowest body (bytes per second) that a batch must not make look stalled.</summary>
+    public const int SlowestBody = 16 << 10;
 
     private int _lowWater = 1;
 
     /// <summary>
-    /// Connects to <paramref name="endpoint"/> (IPv4 or IPv6, Nagle off, as the HTTP client's own connect does); the
-    /// stream batches its receives when <paramref name="batched"/>, else it is a plain <see cref="NetworkStream"/>.
+    /// The batch for a read pool whose body reads fail after <paramref name="idleTimeout"/> without bytes: at most
+    /// <see cref="MaxBatch"/>, and no more than a body arriving at <see cref="SlowestBody"/> bytes per second delivers in
+    /// half that time (a waiting batch is a read that has seen nothing yet). 0 (none) below 16 KiB.
     /// </summary>
-    public static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, bool batched, CancellationToken cancellationToken)
+    public static int BatchFor(TimeSpan idleTimeout)
+    {
+        long bytes = Math.Min(MaxBatch, (long)(idleTimeout.TotalSeconds / 2 * SlowestBody));
+        return bytes < 16 << 10 ? 0 : (int)bytes;
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> (IPv4 or IPv6, Nagle off, as the HTTP client's own connect does); the
+    /// stream batches its receives by <paramref name="batch"/> bytes, or is a plain <see cref="NetworkStream"/> when that
+    /// is 1 or less.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, int batch, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-            return batched ? new BatchedReceiveStream(socket) : new NetworkStream(socket, ownsSocket: true);
+            return batch > 1 ? new BatchedReceiveStream(socket, batch) : new NetworkStream(socket, ownsSocket: true);
         }
         catch
         {
@@ -110,7 +125,7 @@ internal sealed class BatchedReceiveStream(Socket socket) : NetworkStream(socket
 
     private void WaitFor(int asked)
     {
-        int lowWater = asked >= Batch ? Batch : 1;
+        int lowWater = asked >= batch ? batch : 1;
         if (lowWater != _lowWater)
         {
             Socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater, lowWater);

@@ -49,7 +49,7 @@ public sealed class S3ObjectStore : IObjectStore
         _prefixBytes = Encoding.UTF8.GetByteCount(_prefix);
         Location = $"s3://{_bucket}/{_prefix}" + (options.Endpoint is null ? $" ({options.Region})" : $" ({options.Endpoint.GetLeftPart(UriPartial.Authority)})");
         var credentials = S3Credentials.Resolve(options, Location);
-        _readFactory = new S3HttpClientFactory(options.ReadConnections, options.ConnectTimeout, batchedReceives: true);
+        _readFactory = new S3HttpClientFactory(options.ReadConnections, options.ConnectTimeout, BatchedReceiveStream.BatchFor(options.ReadIdleTimeout));
         _writeFactory = new S3HttpClientFactory(options.WriteConnections, options.ConnectTimeout);
         _readClient = new AmazonS3Client(credentials, CreateConfig(options, _readFactory));
         _writeClient = new AmazonS3Client(credentials, CreateConfig(options, _writeFactory));

@@ -15,7 +15,7 @@ public sealed class BatchedReceiveStreamTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var endpoint = new DnsEndPoint("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
-        Task<Stream> connecting = BatchedReceiveStream.ConnectAsync(endpoint, batched: true, CancellationToken.None).AsTask();
+        Task<Stream> connecting = BatchedReceiveStream.ConnectAsync(endpoint, BatchedReceiveStream.MaxBatch, CancellationToken.None).AsTask();
         using Socket server = await listener.AcceptSocketAsync().WaitAsync(Guard);
         await using Stream client = await connecting.WaitAsync(Guard);
         Assert.IsType<BatchedReceiveStream>(client);
@@ -58,5 +58,19 @@ public sealed class BatchedReceiveStreamTests
         await server.SendAsync(new byte[] { 1 });
         Assert.Equal(0, await zero.WaitAsync(Guard));
         Assert.Equal(1, await client.ReadAsync(small).AsTask().WaitAsync(Guard));
+    }
+
+    [Fact]
+    public void The_batch_is_small_enough_for_a_slow_body_to_arrive_well_within_the_idle_timeout()
+    {
+        Assert.Equal(240 << 10, BatchedReceiveStream.BatchFor(TimeSpan.FromSeconds(30))); // the default read_idle_timeout
+        Assert.Equal(BatchedReceiveStream.MaxBatch, BatchedReceiveStream.BatchFor(TimeSpan.FromSeconds(60)));
+        Assert.Equal(80 << 10, BatchedReceiveStream.BatchFor(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, BatchedReceiveStream.BatchFor(TimeSpan.FromSeconds(1))); // too short to batch at all
+        for (int seconds = 1; seconds <= 60; seconds++)
+        {
+            int batch = BatchedReceiveStream.BatchFor(TimeSpan.FromSeconds(seconds));
+            Assert.True(batch <= seconds / 2.0 * BatchedReceiveStream.SlowestBody, $"{batch} bytes for {seconds} s");
+        }
     }
 }
