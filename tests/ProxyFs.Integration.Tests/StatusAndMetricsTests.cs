@@ -183,6 +183,8 @@ public sealed partial class StatusAndMetricsTests
             Assert.True(Sample(metricsAfter, "proxyfs_store_requests_total", operation: "get") > Sample(metricsBefore, "proxyfs_store_requests_total", operation: "get"));
             Assert.Contains("proxyfs_store_retries_total{", metricsAfter, StringComparison.Ordinal);
             Assert.Contains("proxyfs_read_cache_hit_ratio{", metricsAfter, StringComparison.Ordinal);
+            Assert.Equal(after.Cache.Promotions!.Value, Sample(metricsAfter, "proxyfs_read_cache_promotions_total"));
+            Assert.Equal(after.Cache.ProtectedBytes!.Value, Sample(metricsAfter, "proxyfs_read_cache_protected_bytes"));
 
             CommandResult human = ProxyFsBinary.Run(CommandTimeout, "status", mp.Path);
             Assert.Matches(@"read cache  [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B, hit ratio [0-9.]+%", human.Stdout);

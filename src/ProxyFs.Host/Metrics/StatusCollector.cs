@@ -308,6 +308,9 @@ public sealed class StatusCollector
         Optional(w, "proxyfs_read_cache_served_bytes_total", "counter", "Bytes served from the cache to readers", c.BytesServed);
         Optional(w, "proxyfs_read_cache_fetched_bytes_total", "counter", "Bytes fetched from the store into the cache", c.BytesFetched);
         Optional(w, "proxyfs_read_cache_evictions_total", "counter", "Lines evicted", c.Evictions);
+        Optional(w, "proxyfs_read_cache_protected_bytes", "gauge", "Bytes of lines in the protected segment (re-used after their first use)", c.ProtectedBytes);
+        Optional(w, "proxyfs_read_cache_promotions_total", "counter", "Lines moved from probation to protected", c.Promotions);
+        Optional(w, "proxyfs_read_cache_demotions_total", "counter", "Lines moved from protected back to probation", c.Demotions);
         Optional(w, "proxyfs_read_cache_share_bytes", "gauge", "This volume's share of the budget (by its weight)", c.ShareBytes);
         Optional(w, "proxyfs_read_cache_hit_ratio", "gauge", "Line accesses that found the line cached, over all line accesses", c.HitRatio);
         Optional(w, "proxyfs_read_ahead_fetched_bytes_total", "counter", "Bytes read ahead from the store", c.ReadAheadBytesFetched);
