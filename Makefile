@@ -4,10 +4,18 @@ SHELL := /bin/bash
 
 DOTNET ?= dotnet
 CONFIG ?= Release
-PUBLISH_DIR := out/publish
-# bin/proxyfs is published ReadyToRun (precompiled) for this machine: a fresh daemon serves at full speed at once
-# instead of spending its first seconds in the JIT (measured in docs/ARCHITECTURE.md, "Start-up and the JIT").
+# bin/proxyfs is compiled ahead of time to native code for this machine (NativeAOT): a fresh daemon runs compiled code
+# from its first request instead of spending its first GiBs in the JIT (measured in docs/ARCHITECTURE.md, "Start-up
+# and the JIT"). AOT=0 publishes it ReadyToRun instead (framework-dependent, precompiled, the JIT still tiering up).
+AOT ?= 1
 RID ?= linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
+ifeq ($(AOT),1)
+PUBLISH_DIR := out/publish-aot
+PUBLISH_FLAGS := -p:PublishAot=true -p:PublishReadyToRun=false
+else
+PUBLISH_DIR := out/publish
+PUBLISH_FLAGS := --self-contained false -p:PublishReadyToRun=true
+endif
 DEMO_DIR ?= $(CURDIR)/demo
 DEMO_MNT ?= $(DEMO_DIR)/mnt
 DEMO_URI ?= file://$(DEMO_DIR)/store
@@ -18,11 +26,11 @@ DEMO_URI ?= file://$(DEMO_DIR)/store
 deps:
 	@bash scripts/install-deps.sh
 
-## build: compile everything and leave the executable at bin/proxyfs
+## build: compile everything and leave the executable at bin/proxyfs (NativeAOT; AOT=0 for ReadyToRun)
 build:
 	$(DOTNET) build proxyfs.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
-	$(DOTNET) publish src/ProxyFs.Host/ProxyFs.Host.csproj -c $(CONFIG) -nologo -o $(PUBLISH_DIR) -r $(RID) --self-contained false \
-	  -p:PublishReadyToRun=true -clp:ErrorsOnly
+	$(DOTNET) publish src/ProxyFs.Host/ProxyFs.Host.csproj -c $(CONFIG) -nologo -o $(PUBLISH_DIR) -r $(RID) $(PUBLISH_FLAGS) \
+	  -clp:ErrorsOnly
 	@mkdir -p bin && ln -sfn ../$(PUBLISH_DIR)/proxyfs bin/proxyfs
 	@echo "built bin/proxyfs"
 

@@ -19,6 +19,7 @@ want util-linux mountpoint
 want systemd systemd-analyze   # `systemd-analyze verify` of proxyfs@.service (tests, package smoke); dpkg-deb (make package) is in dpkg
 want groff-base groff          # the manual pages are checked by formatting them
 want sqlite3 sqlite3             # the database crash test (tests/ProxyFs.Integration.Tests/DatabaseCrashTests.cs)
+want build-essential gcc         # make build links the NativeAOT executable with it (clang when installed); the benchmarks' C tools
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-deps: installing ${need_apt[*]}"

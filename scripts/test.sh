@@ -5,6 +5,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 CONFIG=${CONFIG:-Release}
+# The integration tests run the executable that ships, bin/proxyfs (`make test` builds it first; NativeAOT unless
+# AOT=0), not `dotnet proxyfs.dll` from the build output: a NativeAOT build fails on its own (reflection it did not
+# keep, argv[0]) and only a test of that executable sees it. PROXYFS_BINARY= (empty) runs the build output instead.
+if [ -z "${PROXYFS_BINARY+set}" ] && [ -x bin/proxyfs ]; then
+  export PROXYFS_BINARY=$PWD/bin/proxyfs
+fi
 log_dir=${TEST_LOG_DIR:-out/test-logs}
 mkdir -p "$log_dir"
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Reflection;
 using ProxyFs.Host.Cli;
 
@@ -23,14 +24,22 @@ public static class Program
             }
             args = translated;
         }
-        RootCommand root = CreateRoot();
+        Command root = CreateRoot();
         return CommandLineConventions.Invoke(root, args);
     }
 
-    /// <summary>The proxyfs command and its subcommands.</summary>
-    public static RootCommand CreateRoot()
+    /// <summary>
+    /// The proxyfs command and its subcommands. It is named proxyfs whatever name the executable was started by: a
+    /// RootCommand takes its name from argv[0], which in the NativeAOT executable started as mount.proxyfs is "mount",
+    /// the name of a subcommand (the parser refuses two commands of one name). It has RootCommand's options.
+    /// </summary>
+    public static Command CreateRoot()
     {
-        var root = new RootCommand("proxyfs: a POSIX filesystem stored in object storage, served over FUSE");
+        var root = new Command("proxyfs", "proxyfs: a POSIX filesystem stored in object storage, served over FUSE")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(FormatCommand.Create());
         root.Subcommands.Add(MountCommand.Create());
         root.Subcommands.Add(UnmountCommand.Create());

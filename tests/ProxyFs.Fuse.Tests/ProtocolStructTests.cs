@@ -58,8 +58,60 @@ public class ProtocolStructTests
     [MemberData(nameof(Sizes))]
     public void Struct_size_matches_the_kernel_header(Type type, int size)
     {
-        Assert.Equal(size, FuseOpcodeEntry.SizeOf(type));
+        Assert.Equal(size, (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(type).Invoke(null, null)!);
         Assert.Equal(size, Marshal.SizeOf(type));
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Struct_descriptor_lays_out_fields_where_the_runtime_does(Type type, int size)
+    {
+        var descriptor = (FuseStruct)typeof(FuseStruct).GetMethod(nameof(FuseStruct.Of))!.MakeGenericMethod(type).Invoke(null, null)!;
+        Assert.Equal(size, descriptor.Size);
+        Assert.Equal(type.GetFields().Select(f => f.Name), descriptor.Layout.Select(f => f.Name));
+        foreach (FuseField field in descriptor.Layout)
+        {
+            Assert.Equal((int)Marshal.OffsetOf(type, field.Name), field.Offset);
+            Assert.True(field.Offset + field.Size <= size, $"{type.Name}.{field.Name} ends past the struct");
+        }
+    }
+
+    [Fact]
+    public void Struct_descriptors_have_the_kernel_sizes()
+    {
+        Assert.Equal(128, FuseStruct.Of<fuse_entry_out>().Size);
+        Assert.Equal(64, FuseStruct.Of<fuse_init_out>().Size);
+        Assert.Equal(88, FuseStruct.FindNested(typeof(fuse_attr))!.Size);
+        Assert.Equal(80, FuseStruct.FindNested(typeof(fuse_kstatfs))!.Size);
+        Assert.Null(FuseStruct.FindNested(typeof(fuse_in_header)));
+    }
+
+    [Fact]
+    public void Init_flag_names_list_every_flag_constant()
+    {
+        var constants = typeof(FuseKernel).GetFields()
+            .Where(f => f.IsLiteral && f.FieldType == typeof(ulong) && f.Name.StartsWith("FUSE_", StringComparison.Ordinal) && f.Name != nameof(FuseKernel.FUSE_ROOT_ID))
+            .Select(f => (f.Name["FUSE_".Length..], (ulong)f.GetRawConstantValue()!))
+            .ToArray();
+        Assert.Equal(constants, FuseKernel.InitFlags);
+        Assert.Equal("ASYNC_READ|MAX_PAGES|SECURITY_CTX|0x8000000000000000",
+            FuseKernel.InitFlagsToString(FuseKernel.FUSE_ASYNC_READ | FuseKernel.FUSE_MAX_PAGES | FuseKernel.FUSE_SECURITY_CTX | (1UL << 63)));
+    }
+
+    [Fact]
+    public void Debug_printer_names_every_field_of_nested_structs_and_fixed_arrays()
+    {
+        var attr = new fuse_attr_out { attr_valid = 5, attr = new fuse_attr { ino = 42, mode = 0x81A4, blksize = 4096 } };
+        string text = FuseDebugFormatter.FormatStruct(FuseStruct.Of<fuse_attr_out>(), MemoryMarshal.AsBytes(new ReadOnlySpan<fuse_attr_out>(in attr)));
+        Assert.StartsWith("fuse_attr_out{attr_valid=5 attr_valid_nsec=0 dummy=0 attr=fuse_attr{ino=42 size=0", text, StringComparison.Ordinal);
+        Assert.Contains(" mode=33188 ", text, StringComparison.Ordinal);
+        Assert.EndsWith(" blksize=4096 flags=0}}", text, StringComparison.Ordinal);
+
+        var init = new fuse_init_out { major = 7, minor = 38, max_pages = 256 };
+        text = FuseDebugFormatter.FormatStruct(FuseStruct.Of<fuse_init_out>(), MemoryMarshal.AsBytes(new ReadOnlySpan<fuse_init_out>(in init)));
+        Assert.Contains("major=7 minor=38 ", text, StringComparison.Ordinal);
+        Assert.Contains(" max_pages=256 ", text, StringComparison.Ordinal);
+        Assert.EndsWith(" unused=[0,0,0,0,0,0,0]}", text, StringComparison.Ordinal);
     }
 
     [Theory]

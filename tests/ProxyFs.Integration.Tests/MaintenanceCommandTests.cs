@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ProxyFs.Core.Volume;
 using ProxyFs.Core.Volume.Maintenance;
 using ProxyFs.Host.Daemon;
@@ -69,7 +68,7 @@ public sealed class MaintenanceCommandTests
     {
         CommandResult r = ProxyFsBinary.Run(CommandTimeout, ["gc", .. args, "--json"]);
         Assert.True(r.ExitCode == 0, r.ToString());
-        return JsonSerializer.Deserialize<ReclaimReport>(r.Stdout, VolumeGc.JsonOptions)!;
+        return VolumeGc.FromJson(r.Stdout);
     }
 
     /// <summary>Write 64 MiB through a mount, delete it, let the kept generations roll past it, gc: under 5% of it stays in the store.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -15,6 +14,7 @@ namespace ProxyFs.Fuse.Dispatch;
 internal static class FuseDebugFormatter
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private static readonly FuseStruct EntryOut = FuseStruct.Of<fuse_entry_out>();
 
     public static string FormatRequest(FuseOpcodeEntry? entry, in fuse_in_header header, ReadOnlySpan<byte> payload)
     {
@@ -98,7 +98,7 @@ internal static class FuseDebugFormatter
         }
         foreach (var type in entry.Output)
         {
-            int size = FuseOpcodeEntry.SizeOf(type);
+            int size = type.Size;
             if (body.Length < size)
             {
                 break;
@@ -110,46 +110,43 @@ internal static class FuseDebugFormatter
     }
 
     /// <summary>A struct as name{field=value …}, nested structs and fixed arrays included.</summary>
-    public static string FormatStruct(Type type, ReadOnlySpan<byte> bytes)
+    public static string FormatStruct(FuseStruct type, ReadOnlySpan<byte> bytes)
     {
         var text = new StringBuilder();
         AppendStruct(text, type, bytes);
         return text.ToString();
     }
 
-    private static void AppendStruct(StringBuilder text, Type type, ReadOnlySpan<byte> bytes)
+    private static void AppendStruct(StringBuilder text, FuseStruct type, ReadOnlySpan<byte> bytes)
     {
         text.Append(type.Name).Append('{');
         bool first = true;
-        foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Instance))
+        foreach (FuseField field in type.Layout)
         {
-            int offset = (int)Marshal.OffsetOf(type, field.Name);
             if (!first)
             {
                 text.Append(' ');
             }
             first = false;
             text.Append(field.Name).Append('=');
-            var fixedBuffer = field.GetCustomAttribute<FixedBufferAttribute>();
-            if (fixedBuffer is not null)
+            int offset = field.Offset;
+            if (field.Nested is { } nested)
             {
-                int elementSize = Marshal.SizeOf(fixedBuffer.ElementType);
+                AppendStruct(text, nested, offset <= bytes.Length ? bytes[offset..] : []);
+            }
+            else if (field.IsArray)
+            {
+                int elementSize = FuseStruct.ScalarSize(field.Scalar!);
                 text.Append('[');
-                for (int i = 0; i < fixedBuffer.Length && offset + ((i + 1) * elementSize) <= bytes.Length; i++)
+                for (int i = 0; i < field.Count && offset + ((i + 1) * elementSize) <= bytes.Length; i++)
                 {
-                    text.Append(i == 0 ? "" : ",").Append(ReadScalar(fixedBuffer.ElementType, bytes[(offset + (i * elementSize))..]));
+                    text.Append(i == 0 ? "" : ",").Append(ReadScalar(field.Scalar!, bytes[(offset + (i * elementSize))..]));
                 }
                 text.Append(']');
-                continue;
-            }
-            var fieldType = field.FieldType;
-            if (fieldType.IsPrimitive)
-            {
-                text.Append(offset + Marshal.SizeOf(fieldType) <= bytes.Length ? ReadScalar(fieldType, bytes[offset..]) : "?");
             }
             else
             {
-                AppendStruct(text, fieldType, offset <= bytes.Length ? bytes[offset..] : []);
+                text.Append(offset + field.Size <= bytes.Length ? ReadScalar(field.Scalar!, bytes[offset..]) : "?");
             }
         }
         text.Append('}');
@@ -197,7 +194,7 @@ internal static class FuseDebugFormatter
             text.Append(Invariant, $" [{count}] ");
             if (plus)
             {
-                AppendStruct(text, typeof(fuse_entry_out), body[..entrySize]);
+                AppendStruct(text, EntryOut, body[..entrySize]);
                 text.Append(' ');
             }
             text.Append(Invariant, $"fuse_dirent{{ino={dirent.ino} off={dirent.off} namelen={dirent.namelen} type={dirent.type}}} name=")

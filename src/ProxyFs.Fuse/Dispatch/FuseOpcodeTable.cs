@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using ProxyFs.Fuse.Protocol;
 
 namespace ProxyFs.Fuse.Dispatch;
@@ -9,8 +8,8 @@ internal delegate int FuseHandler(ref FuseRequest request);
 /// <summary>What the dispatcher and the debug printer know about one opcode.</summary>
 internal sealed class FuseOpcodeEntry
 {
-    public FuseOpcodeEntry(fuse_opcode opcode, FuseHandler handler, Type? input = null, int names = 0,
-        Type[]? output = null, bool noReply = false, bool dataIn = false, bool dataOut = false)
+    public FuseOpcodeEntry(fuse_opcode opcode, FuseHandler handler, FuseStruct? input = null, int names = 0,
+        FuseStruct[]? output = null, bool noReply = false, bool dataIn = false, bool dataOut = false)
     {
         Opcode = opcode;
         Name = FuseOpcodeNames.Name((uint)opcode);
@@ -31,13 +30,13 @@ internal sealed class FuseOpcodeEntry
     public FuseHandler Handler { get; }
 
     /// <summary>The fixed argument struct at the start of the request, if any.</summary>
-    public Type? Input { get; }
+    public FuseStruct? Input { get; }
 
     /// <summary>How many NUL-terminated names follow the struct.</summary>
     public int Names { get; }
 
     /// <summary>The structs of a successful reply, in order.</summary>
-    public Type[] Output { get; }
+    public FuseStruct[] Output { get; }
 
     /// <summary>The kernel expects no reply (FORGET, BATCH_FORGET, INTERRUPT, NOTIFY_REPLY).</summary>
     public bool NoReply { get; }
@@ -48,9 +47,7 @@ internal sealed class FuseOpcodeEntry
     /// <summary>The reply is raw bytes (READ, READLINK, READDIR, …) rather than structs.</summary>
     public bool DataOut { get; }
 
-    public int InputSize => Input is null ? 0 : SizeOf(Input);
-
-    public static int SizeOf(Type type) => (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(type).Invoke(null, null)!;
+    public int InputSize => Input?.Size ?? 0;
 }
 
 internal sealed partial class FuseDispatcher
@@ -80,56 +77,56 @@ internal sealed partial class FuseDispatcher
 
     private FuseOpcodeEntry?[] BuildTable()
     {
-        Type[] entry = [typeof(fuse_entry_out)];
-        Type[] attr = [typeof(fuse_attr_out)];
-        Type[] open = [typeof(fuse_open_out)];
+        FuseStruct[] entry = [FuseStruct.Of<fuse_entry_out>()];
+        FuseStruct[] attr = [FuseStruct.Of<fuse_attr_out>()];
+        FuseStruct[] open = [FuseStruct.Of<fuse_open_out>()];
         FuseOpcodeEntry[] rows =
         [
             // Session: FuseDispatcher.Session.cs
-            new(fuse_opcode.FUSE_INIT, Init, typeof(fuse_init_in), output: [typeof(fuse_init_out)]),
+            new(fuse_opcode.FUSE_INIT, Init, FuseStruct.Of<fuse_init_in>(), output: [FuseStruct.Of<fuse_init_out>()]),
             new(fuse_opcode.FUSE_DESTROY, Destroy),
-            new(fuse_opcode.FUSE_INTERRUPT, Interrupt, typeof(fuse_interrupt_in), noReply: true),
+            new(fuse_opcode.FUSE_INTERRUPT, Interrupt, FuseStruct.Of<fuse_interrupt_in>(), noReply: true),
             new(fuse_opcode.FUSE_NOTIFY_REPLY, NotifyReply, noReply: true, dataIn: true),
-            new(fuse_opcode.FUSE_STATFS, StatFs, output: [typeof(fuse_statfs_out)]),
-            new(fuse_opcode.FUSE_SYNCFS, SyncFs, typeof(fuse_syncfs_in)),
+            new(fuse_opcode.FUSE_STATFS, StatFs, output: [FuseStruct.Of<fuse_statfs_out>()]),
+            new(fuse_opcode.FUSE_SYNCFS, SyncFs, FuseStruct.Of<fuse_syncfs_in>()),
             // Nodes and names: FuseDispatcher.Nodes.cs
             new(fuse_opcode.FUSE_LOOKUP, Lookup, names: 1, output: entry),
-            new(fuse_opcode.FUSE_FORGET, Forget, typeof(fuse_forget_in), noReply: true),
-            new(fuse_opcode.FUSE_BATCH_FORGET, BatchForget, typeof(fuse_batch_forget_in), noReply: true, dataIn: true),
-            new(fuse_opcode.FUSE_GETATTR, GetAttr, typeof(fuse_getattr_in), output: attr),
-            new(fuse_opcode.FUSE_SETATTR, SetAttr, typeof(fuse_setattr_in), output: attr),
-            new(fuse_opcode.FUSE_ACCESS, Access, typeof(fuse_access_in)),
+            new(fuse_opcode.FUSE_FORGET, Forget, FuseStruct.Of<fuse_forget_in>(), noReply: true),
+            new(fuse_opcode.FUSE_BATCH_FORGET, BatchForget, FuseStruct.Of<fuse_batch_forget_in>(), noReply: true, dataIn: true),
+            new(fuse_opcode.FUSE_GETATTR, GetAttr, FuseStruct.Of<fuse_getattr_in>(), output: attr),
+            new(fuse_opcode.FUSE_SETATTR, SetAttr, FuseStruct.Of<fuse_setattr_in>(), output: attr),
+            new(fuse_opcode.FUSE_ACCESS, Access, FuseStruct.Of<fuse_access_in>()),
             new(fuse_opcode.FUSE_READLINK, ReadLink, dataOut: true),
             new(fuse_opcode.FUSE_SYMLINK, Symlink, names: 2, output: entry),
-            new(fuse_opcode.FUSE_MKNOD, MkNod, typeof(fuse_mknod_in), names: 1, output: entry),
-            new(fuse_opcode.FUSE_MKDIR, MkDir, typeof(fuse_mkdir_in), names: 1, output: entry),
+            new(fuse_opcode.FUSE_MKNOD, MkNod, FuseStruct.Of<fuse_mknod_in>(), names: 1, output: entry),
+            new(fuse_opcode.FUSE_MKDIR, MkDir, FuseStruct.Of<fuse_mkdir_in>(), names: 1, output: entry),
             new(fuse_opcode.FUSE_UNLINK, Unlink, names: 1),
             new(fuse_opcode.FUSE_RMDIR, RmDir, names: 1),
-            new(fuse_opcode.FUSE_RENAME, Rename, typeof(fuse_rename_in), names: 2),
-            new(fuse_opcode.FUSE_RENAME2, Rename2, typeof(fuse_rename2_in), names: 2),
-            new(fuse_opcode.FUSE_LINK, Link, typeof(fuse_link_in), names: 1, output: entry),
+            new(fuse_opcode.FUSE_RENAME, Rename, FuseStruct.Of<fuse_rename_in>(), names: 2),
+            new(fuse_opcode.FUSE_RENAME2, Rename2, FuseStruct.Of<fuse_rename2_in>(), names: 2),
+            new(fuse_opcode.FUSE_LINK, Link, FuseStruct.Of<fuse_link_in>(), names: 1, output: entry),
             // Files: FuseDispatcher.Files.cs
-            new(fuse_opcode.FUSE_OPEN, Open, typeof(fuse_open_in), output: open),
-            new(fuse_opcode.FUSE_CREATE, Create, typeof(fuse_create_in), names: 1, output: [typeof(fuse_entry_out), typeof(fuse_open_out)]),
-            new(fuse_opcode.FUSE_TMPFILE, TmpFile, typeof(fuse_create_in), names: 1, output: [typeof(fuse_entry_out), typeof(fuse_open_out)]),
-            new(fuse_opcode.FUSE_READ, Read, typeof(fuse_read_in), dataOut: true),
-            new(fuse_opcode.FUSE_WRITE, Write, typeof(fuse_write_in), dataIn: true, output: [typeof(fuse_write_out)]),
-            new(fuse_opcode.FUSE_FLUSH, Flush, typeof(fuse_flush_in)),
-            new(fuse_opcode.FUSE_RELEASE, Release, typeof(fuse_release_in)),
-            new(fuse_opcode.FUSE_FSYNC, Fsync, typeof(fuse_fsync_in)),
-            new(fuse_opcode.FUSE_FALLOCATE, Fallocate, typeof(fuse_fallocate_in)),
-            new(fuse_opcode.FUSE_LSEEK, Lseek, typeof(fuse_lseek_in), output: [typeof(fuse_lseek_out)]),
-            new(fuse_opcode.FUSE_COPY_FILE_RANGE, CopyFileRange, typeof(fuse_copy_file_range_in), output: [typeof(fuse_write_out)]),
+            new(fuse_opcode.FUSE_OPEN, Open, FuseStruct.Of<fuse_open_in>(), output: open),
+            new(fuse_opcode.FUSE_CREATE, Create, FuseStruct.Of<fuse_create_in>(), names: 1, output: [FuseStruct.Of<fuse_entry_out>(), FuseStruct.Of<fuse_open_out>()]),
+            new(fuse_opcode.FUSE_TMPFILE, TmpFile, FuseStruct.Of<fuse_create_in>(), names: 1, output: [FuseStruct.Of<fuse_entry_out>(), FuseStruct.Of<fuse_open_out>()]),
+            new(fuse_opcode.FUSE_READ, Read, FuseStruct.Of<fuse_read_in>(), dataOut: true),
+            new(fuse_opcode.FUSE_WRITE, Write, FuseStruct.Of<fuse_write_in>(), dataIn: true, output: [FuseStruct.Of<fuse_write_out>()]),
+            new(fuse_opcode.FUSE_FLUSH, Flush, FuseStruct.Of<fuse_flush_in>()),
+            new(fuse_opcode.FUSE_RELEASE, Release, FuseStruct.Of<fuse_release_in>()),
+            new(fuse_opcode.FUSE_FSYNC, Fsync, FuseStruct.Of<fuse_fsync_in>()),
+            new(fuse_opcode.FUSE_FALLOCATE, Fallocate, FuseStruct.Of<fuse_fallocate_in>()),
+            new(fuse_opcode.FUSE_LSEEK, Lseek, FuseStruct.Of<fuse_lseek_in>(), output: [FuseStruct.Of<fuse_lseek_out>()]),
+            new(fuse_opcode.FUSE_COPY_FILE_RANGE, CopyFileRange, FuseStruct.Of<fuse_copy_file_range_in>(), output: [FuseStruct.Of<fuse_write_out>()]),
             // Directories: FuseDispatcher.Directories.cs
-            new(fuse_opcode.FUSE_OPENDIR, OpenDir, typeof(fuse_open_in), output: open),
-            new(fuse_opcode.FUSE_READDIR, ReadDir, typeof(fuse_read_in), dataOut: true),
-            new(fuse_opcode.FUSE_READDIRPLUS, ReadDirPlus, typeof(fuse_read_in), dataOut: true),
-            new(fuse_opcode.FUSE_RELEASEDIR, ReleaseDir, typeof(fuse_release_in)),
-            new(fuse_opcode.FUSE_FSYNCDIR, FsyncDir, typeof(fuse_fsync_in)),
+            new(fuse_opcode.FUSE_OPENDIR, OpenDir, FuseStruct.Of<fuse_open_in>(), output: open),
+            new(fuse_opcode.FUSE_READDIR, ReadDir, FuseStruct.Of<fuse_read_in>(), dataOut: true),
+            new(fuse_opcode.FUSE_READDIRPLUS, ReadDirPlus, FuseStruct.Of<fuse_read_in>(), dataOut: true),
+            new(fuse_opcode.FUSE_RELEASEDIR, ReleaseDir, FuseStruct.Of<fuse_release_in>()),
+            new(fuse_opcode.FUSE_FSYNCDIR, FsyncDir, FuseStruct.Of<fuse_fsync_in>()),
             // Extended attributes: FuseDispatcher.Xattrs.cs
-            new(fuse_opcode.FUSE_SETXATTR, SetXattr, typeof(fuse_setxattr_in), names: 1, dataIn: true),
-            new(fuse_opcode.FUSE_GETXATTR, GetXattr, typeof(fuse_getxattr_in), names: 1, dataOut: true),
-            new(fuse_opcode.FUSE_LISTXATTR, ListXattr, typeof(fuse_getxattr_in), dataOut: true),
+            new(fuse_opcode.FUSE_SETXATTR, SetXattr, FuseStruct.Of<fuse_setxattr_in>(), names: 1, dataIn: true),
+            new(fuse_opcode.FUSE_GETXATTR, GetXattr, FuseStruct.Of<fuse_getxattr_in>(), names: 1, dataOut: true),
+            new(fuse_opcode.FUSE_LISTXATTR, ListXattr, FuseStruct.Of<fuse_getxattr_in>(), dataOut: true),
             new(fuse_opcode.FUSE_REMOVEXATTR, RemoveXattr, names: 1),
         ];
         var table = new FuseOpcodeEntry?[FuseCounters.OpcodeSlots];

@@ -166,6 +166,54 @@ public static class FuseKernel
     /// <summary>_IOR(229, 0, uint32_t): clone a /dev/fuse fd onto the same connection.</summary>
     public const uint FUSE_DEV_IOC_CLONE = 0x8004E500;
 
+    /// <summary>The fuse_init_in/out flags by name (the constants above), for debug output; the protocol tests check it lists them all.</summary>
+    internal static readonly (string Name, ulong Bit)[] InitFlags =
+    [
+        ("ASYNC_READ", FUSE_ASYNC_READ),
+        ("POSIX_LOCKS", FUSE_POSIX_LOCKS),
+        ("FILE_OPS", FUSE_FILE_OPS),
+        ("ATOMIC_O_TRUNC", FUSE_ATOMIC_O_TRUNC),
+        ("EXPORT_SUPPORT", FUSE_EXPORT_SUPPORT),
+        ("BIG_WRITES", FUSE_BIG_WRITES),
+        ("DONT_MASK", FUSE_DONT_MASK),
+        ("SPLICE_WRITE", FUSE_SPLICE_WRITE),
+        ("SPLICE_MOVE", FUSE_SPLICE_MOVE),
+        ("SPLICE_READ", FUSE_SPLICE_READ),
+        ("FLOCK_LOCKS", FUSE_FLOCK_LOCKS),
+        ("HAS_IOCTL_DIR", FUSE_HAS_IOCTL_DIR),
+        ("AUTO_INVAL_DATA", FUSE_AUTO_INVAL_DATA),
+        ("DO_READDIRPLUS", FUSE_DO_READDIRPLUS),
+        ("READDIRPLUS_AUTO", FUSE_READDIRPLUS_AUTO),
+        ("ASYNC_DIO", FUSE_ASYNC_DIO),
+        ("WRITEBACK_CACHE", FUSE_WRITEBACK_CACHE),
+        ("NO_OPEN_SUPPORT", FUSE_NO_OPEN_SUPPORT),
+        ("PARALLEL_DIROPS", FUSE_PARALLEL_DIROPS),
+        ("HANDLE_KILLPRIV", FUSE_HANDLE_KILLPRIV),
+        ("POSIX_ACL", FUSE_POSIX_ACL),
+        ("ABORT_ERROR", FUSE_ABORT_ERROR),
+        ("MAX_PAGES", FUSE_MAX_PAGES),
+        ("CACHE_SYMLINKS", FUSE_CACHE_SYMLINKS),
+        ("NO_OPENDIR_SUPPORT", FUSE_NO_OPENDIR_SUPPORT),
+        ("EXPLICIT_INVAL_DATA", FUSE_EXPLICIT_INVAL_DATA),
+        ("MAP_ALIGNMENT", FUSE_MAP_ALIGNMENT),
+        ("SUBMOUNTS", FUSE_SUBMOUNTS),
+        ("HANDLE_KILLPRIV_V2", FUSE_HANDLE_KILLPRIV_V2),
+        ("SETXATTR_EXT", FUSE_SETXATTR_EXT),
+        ("INIT_EXT", FUSE_INIT_EXT),
+        ("INIT_RESERVED", FUSE_INIT_RESERVED),
+        ("SECURITY_CTX", FUSE_SECURITY_CTX),
+        ("HAS_INODE_DAX", FUSE_HAS_INODE_DAX),
+        ("CREATE_SUPP_GROUP", FUSE_CREATE_SUPP_GROUP),
+        ("HAS_EXPIRE_ONLY", FUSE_HAS_EXPIRE_ONLY),
+        ("DIRECT_IO_ALLOW_MMAP", FUSE_DIRECT_IO_ALLOW_MMAP),
+        ("PASSTHROUGH", FUSE_PASSTHROUGH),
+        ("NO_EXPORT_SUPPORT", FUSE_NO_EXPORT_SUPPORT),
+        ("HAS_RESEND", FUSE_HAS_RESEND),
+        ("ALLOW_IDMAP", FUSE_ALLOW_IDMAP),
+        ("OVER_IO_URING", FUSE_OVER_IO_URING),
+        ("REQUEST_TIMEOUT", FUSE_REQUEST_TIMEOUT),
+    ];
+
     /// <summary>Flags of fuse_init_in/out by name, for debug output.</summary>
     public static string InitFlagsToString(ulong flags)
     {
@@ -174,16 +222,12 @@ public static class FuseKernel
             return "0";
         }
         var names = new List<string>();
-        foreach (var field in typeof(FuseKernel).GetFields())
+        foreach ((string name, ulong bit) in InitFlags)
         {
-            if (field.IsLiteral && field.FieldType == typeof(ulong) && field.Name.StartsWith("FUSE_", StringComparison.Ordinal))
+            if ((flags & bit) != 0)
             {
-                ulong bit = (ulong)field.GetRawConstantValue()!;
-                if ((flags & bit) != 0)
-                {
-                    names.Add(field.Name["FUSE_".Length..]);
-                    flags &= ~bit;
-                }
+                names.Add(name);
+                flags &= ~bit;
             }
         }
         if (flags != 0)

@@ -17,7 +17,7 @@ public static class CommandLineConventions
         "Manual: proxyfs(1), proxyfs.yaml(5); configuration: /etc/proxyfs/proxyfs.yaml.";
 
     /// <summary>Installs the help footer.</summary>
-    public static void Apply(RootCommand root)
+    public static void Apply(Command root)
     {
         ArgumentNullException.ThrowIfNull(root);
         foreach (Option option in root.Options)
@@ -30,7 +30,7 @@ public static class CommandLineConventions
     }
 
     /// <summary>Parses and runs; parse errors become one line each and exit code 2.</summary>
-    public static int Invoke(RootCommand root, string[] args)
+    public static int Invoke(Command root, string[] args)
     {
         ArgumentNullException.ThrowIfNull(root);
         ParseResult result = root.Parse(args);
@@ -46,7 +46,7 @@ public static class CommandLineConventions
         return result.Invoke();
     }
 
-    private static string CommandPath(Command command, RootCommand root) =>
+    private static string CommandPath(Command command, Command root) =>
         command == root ? "proxyfs" : "proxyfs " + command.Name;
 
     private sealed class HelpWithFooter(HelpAction standard) : SynchronousCommandLineAction

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using ProxyFs.Core.FileSystem.Posix;
 using ProxyFs.Core.Volume;
 using ProxyFs.Core.Volume.Inodes;
@@ -65,7 +64,7 @@ public static class GcCommand
             Console.Error.WriteLine("proxyfs: " + why);
             return ExitCodes.Failure;
         }
-        ReclaimReport report = JsonSerializer.Deserialize<ReclaimReport>(reply, VolumeGc.JsonOptions) ?? throw new JsonException("empty gc reply");
+        ReclaimReport report = VolumeGc.FromJson(reply);
         Console.Write(json ? reply + "\n" : Format(report));
         return ExitCodes.Ok;
     }
@@ -105,7 +104,7 @@ public static class GcCommand
                 {
                     report = await VolumeReclaimer.RunAsync(fs.VolumeStore, options, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
-                Console.Write(json ? JsonSerializer.Serialize(report, VolumeGc.JsonOptions) + "\n" : Format(report));
+                Console.Write(json ? VolumeGc.ToJson(report) + "\n" : Format(report));
                 return ExitCodes.Ok;
             }
             catch (Exception e) when (e is VolumeFormatException or VolumeFencedException or ObjectStoreException or InvalidOperationException or IOException)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Reflection;
 using Microsoft.Extensions.Logging;
 using ProxyFs.Core.FileSystem;
 using ProxyFs.Host.Config;
@@ -289,7 +288,7 @@ public static class MountCommand
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             // Run as `dotnet proxyfs.dll`: the child needs the assembly too.
-            psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "proxyfs.dll"));
         }
         foreach (string arg in args)
         {

@@ -4,6 +4,7 @@ using ProxyFs.Core.Volume;
 using ProxyFs.Core.Volume.Inodes;
 using ProxyFs.Core.Volume.Maintenance;
 using ProxyFs.Host.Config;
+using ProxyFs.Host.Metrics;
 using ProxyFs.ObjectStore;
 
 namespace ProxyFs.Host.Daemon;
@@ -14,7 +15,15 @@ namespace ProxyFs.Host.Daemon;
 /// </summary>
 public sealed class VolumeGc : IDisposable
 {
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
+    /// <summary>The report's JSON form: camelCase, one line (serializers generated at build time, <see cref="HostJsonContext"/>).</summary>
+    public static JsonSerializerOptions JsonOptions => HostJsonContext.Default.Options;
+
+    /// <summary>The report as one JSON line.</summary>
+    public static string ToJson(ReclaimReport report) => JsonSerializer.Serialize(report, HostJsonContext.Default.ReclaimReport);
+
+    /// <summary>A report from its JSON line.</summary>
+    public static ReclaimReport FromJson(string json) =>
+        JsonSerializer.Deserialize(json, HostJsonContext.Default.ReclaimReport) ?? throw new JsonException("empty gc reply");
 
     private readonly VolumeFileSystem _volume;
     private readonly GcConfig _config;
@@ -39,7 +48,7 @@ public sealed class VolumeGc : IDisposable
         {
             ReclaimReport report = VolumeReclaimer.RunAsync(_volume.VolumeStore, new ReclaimOptions { Grace = _config.Grace, CompactBelow = _config.CompactBelow, DryRun = dryRun }, _log)
                 .GetAwaiter().GetResult();
-            return JsonSerializer.Serialize(report, JsonOptions);
+            return ToJson(report);
         }
         catch (Exception e) when (e is ObjectStoreException or IOException or VolumeFencedException or InvalidOperationException)
         {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace ProxyFs.Host.Metrics;
 
@@ -29,17 +28,13 @@ public sealed record StatusSnapshot
     public FuseSection? Fuse { get; init; }
     public MetricsSection Metrics { get; init; } = new();
 
-    /// <summary>The JSON form: camelCase, one line.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        WriteIndented = false,
-    };
+    /// <summary>The JSON form: camelCase, one line (serializers generated at build time, <see cref="HostJsonContext"/>).</summary>
+    public static JsonSerializerOptions JsonOptions => HostJsonContext.Default.Options;
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, HostJsonContext.Default.StatusSnapshot);
 
     public static StatusSnapshot FromJson(string json) =>
-        JsonSerializer.Deserialize<StatusSnapshot>(json, JsonOptions) ?? throw new JsonException("the status reply is empty");
+        JsonSerializer.Deserialize(json, HostJsonContext.Default.StatusSnapshot) ?? throw new JsonException("the status reply is empty");
 }
 
 public sealed record VolumeSection

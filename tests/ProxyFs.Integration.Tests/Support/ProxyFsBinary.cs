@@ -66,6 +66,35 @@ public static class ProxyFsBinary
         {
             psi.Environment[name] = value;
         }
+        return Execute(psi, timeout);
+    }
+
+    /// <summary>
+    /// The proxyfs executable itself, to start by another name (a mount helper link): PROXYFS_BINARY, else the
+    /// apphost beside the build output's proxyfs.dll, else bin/proxyfs.
+    /// </summary>
+    public static string Executable
+    {
+        get
+        {
+            (string file, string[] prefix) = Located.Value;
+            return prefix.Length == 0 ? file : Path.Combine(Path.GetDirectoryName(prefix[0])!, "proxyfs");
+        }
+    }
+
+    /// <summary>Runs <paramref name="file"/> (proxyfs under another name) to completion, killed after <paramref name="timeout"/>.</summary>
+    public static CommandResult RunFile(string file, TimeSpan timeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return Execute(psi, timeout);
+    }
+
+    private static CommandResult Execute(ProcessStartInfo psi, TimeSpan timeout)
+    {
         // A detached daemon would inherit the redirected pipes and keep them open; it redirects its own stdio,
         // but reading to the end must still not wait for it: read until the command itself exits.
         using Process p = Process.Start(psi)!;
@@ -74,7 +103,7 @@ public static class ProxyFsBinary
         if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"proxyfs {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{psi.FileName} {string.Join(' ', psi.ArgumentList)} did not finish within {timeout}");
         }
         Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
         return new CommandResult(p.ExitCode, stdout.IsCompleted ? stdout.Result : "", stderr.IsCompleted ? stderr.Result : "");
