@@ -316,7 +316,8 @@ public sealed class ReadCacheVolume : IDisposable
         {
             return;
         }
-        long before = Interlocked.Or(ref line.Touched, SubBlocks(offset, length, line.Length, whole: false));
+        long touched = SubBlocks(offset, length, line.Length, whole: false);
+        long before = Interlocked.Or(ref line.Touched, touched);
         int previousEnd = Interlocked.Exchange(ref line.LastEnd, offset + length);
         // Re-use is judged on the sub-blocks this read covers whole: two adjacent reads share the sub-block their
         // boundary falls in, and when the kernel's read-ahead arrives out of order the later one of them does not start
@@ -325,7 +326,7 @@ public sealed class ReadCacheVolume : IDisposable
         long judged = SubBlocks(offset, length, line.Length, whole: true);
         if (judged == 0)
         {
-            judged = SubBlocks(offset, length, line.Length, whole: false);
+            judged = touched;
         }
         if ((before & judged) != 0 && offset != previousEnd && !line.Referenced)
         {

@@ -51,10 +51,9 @@ public sealed class SpillReadOverlay : IObjectStore
         {
             return Task.FromException<ObjectReadStream>(new SegmentSpillException($"the spilled segment {s.Path} (the object {key}) cannot be read: {e.Message}", e));
         }
-        var info = InfoOf(key, s);
-        (long offset, long length) = range.Resolve(file.Length);
+        (long offset, long length) = range.Resolve(s.Length);
         file.Position = offset;
-        return Task.FromResult(new ObjectReadStream(s.Path, info with { Size = file.Length }, offset, length, file));
+        return Task.FromResult(new ObjectReadStream(s.Path, InfoOf(key, s), offset, length, file));
     }
 
     /// <inheritdoc/>

@@ -70,10 +70,10 @@ public sealed class VolumeCore : IAsyncDisposable
         Spill = journal is null ? null : new SegmentSpill(Path.Combine(journal.Directory, SegmentSpill.DirectoryName));
         // A read-only mount uploads nothing: it reads the segments a read-write mount has yet to upload from their files.
         IObjectStore dataStore = store;
-        if (ReadOnly && Spill?.List() is { Count: > 0 } spilled)
+        if (ReadOnly && Spill?.List() is { Count: > 0 } spilled && new SpillReadOverlay(store, VolumeLayout.DataSegments, spilled) is { Count: > 0 } overlay)
         {
-            SpilledOverlay = new SpillReadOverlay(store, VolumeLayout.DataSegments, spilled);
-            dataStore = SpilledOverlay;
+            SpilledOverlay = overlay;
+            dataStore = overlay;
         }
         _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
         DataReader = new SegmentReader(dataStore, _cacheVolume, descriptor.VolumeIdBytes, Data,

@@ -15,9 +15,6 @@ namespace ProxyFs.Host.Daemon;
 /// </summary>
 public sealed class VolumeGc : IDisposable
 {
-    /// <summary>The report's JSON form: camelCase, one line (serializers generated at build time, <see cref="HostJsonContext"/>).</summary>
-    public static JsonSerializerOptions JsonOptions => HostJsonContext.Default.Options;
-
     /// <summary>The report as one JSON line.</summary>
     public static string ToJson(ReclaimReport report) => JsonSerializer.Serialize(report, HostJsonContext.Default.ReclaimReport);
 
