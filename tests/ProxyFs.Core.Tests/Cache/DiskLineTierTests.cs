@@ -9,10 +9,24 @@ public sealed class DiskLineTierTests : IDisposable
     private const int Line = 4096;
     private const string Volume = "0123abcd-volume";
     private readonly TestDirectory _dir = new();
+    private readonly List<DiskLineTier> _tiers = [];
 
-    public void Dispose() => _dir.Dispose();
+    /// <summary>Lets every tier finish the writes it queued (lines a test fetched last) before its directory goes.</summary>
+    public void Dispose()
+    {
+        foreach (DiskLineTier tier in _tiers)
+        {
+            Written(tier);
+        }
+        _dir.Dispose();
+    }
 
-    private DiskLineTier Tier(long maxBytes = 1L << 30) => new(new DiskLineTierOptions { Directory = _dir.Path, MaxBytes = maxBytes });
+    private DiskLineTier Tier(long maxBytes = 1L << 30)
+    {
+        var tier = new DiskLineTier(new DiskLineTierOptions { Directory = _dir.Path, MaxBytes = maxBytes });
+        _tiers.Add(tier);
+        return tier;
+    }
 
     private static ReadCacheVolume Memory() => new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line }).RegisterVolume("v");
 
