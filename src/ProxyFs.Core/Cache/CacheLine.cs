@@ -23,7 +23,7 @@ internal enum LineQueue : byte
 /// wait on <see cref="Filled"/>; then ready and served without a lock until evicted. Readers hold a reference while
 /// they copy, so the buffer goes back to the pool only after the last one.
 /// </summary>
-internal sealed class CacheLine(LineKey key, bool prefetched, BufferPool pool) : RefCounted
+internal sealed class CacheLine(LineKey key, bool prefetched, LinePool pool) : RefCounted
 {
     public LineKey Key { get; } = key;
 
@@ -37,8 +37,14 @@ internal sealed class CacheLine(LineKey key, bool prefetched, BufferPool pool) :
     /// </summary>
     public TaskCompletionSource Filled { get; } = new();
 
-    /// <summary>The bytes (set before <see cref="Ready"/>).</summary>
-    public byte[]? Buffer;
+    /// <summary>
+    /// The line's memory (set before <see cref="Ready"/>): a whole pooled line (<see cref="Pooled"/>), or an array of
+    /// exactly <see cref="Length"/> bytes for a short last line of a segment.
+    /// </summary>
+    public ReadOnlyMemory<byte> Data;
+
+    /// <summary>The pooled line <see cref="Data"/> is, if it is one: it goes back to the pool with the last reference.</summary>
+    public LineBuffer? Pooled;
 
     /// <summary>The line's length (the last line of a segment is shorter).</summary>
     public int Length;
@@ -67,9 +73,10 @@ internal sealed class CacheLine(LineKey key, bool prefetched, BufferPool pool) :
 
     protected override void OnReleased()
     {
-        if (Buffer is { } buffer)
+        Data = default;
+        if (Pooled is { } buffer)
         {
-            Buffer = null;
+            Pooled = null;
             pool.Return(buffer);
         }
     }
@@ -97,7 +104,7 @@ internal sealed class LineList(LineQueue queue)
         }
         Head = line;
         Tail ??= line;
-        Bytes += line.Buffer!.Length;
+        Bytes += line.Data.Length;
         Count++;
     }
 
@@ -121,7 +128,7 @@ internal sealed class LineList(LineQueue queue)
         }
         line.Previous = line.Next = null;
         line.Queue = LineQueue.None;
-        Bytes -= line.Buffer!.Length;
+        Bytes -= line.Data.Length;
         Count--;
     }
 }

@@ -332,13 +332,13 @@ public sealed class DiskLineTier
             return length;
         }
 
-        public async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+        public async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<Memory<byte>> buffers, Action<int, int> filled, CancellationToken cancellationToken)
         {
             // Lines on disk come from there; each stretch of lines that are not, from the source in one request.
             int next = 0;
             while (next < buffers.Count)
             {
-                int length = tier.TryRead(PathOf(segment, firstLine + next), buffers[next]);
+                int length = tier.TryRead(PathOf(segment, firstLine + next), buffers[next].Span);
                 if (length > 0)
                 {
                     filled(next, length);
@@ -347,14 +347,14 @@ public sealed class DiskLineTier
                 }
                 int end = next + 1;
                 int onDisk = 0;
-                while (end < buffers.Count && (onDisk = tier.TryRead(PathOf(segment, firstLine + end), buffers[end])) <= 0)
+                while (end < buffers.Count && (onDisk = tier.TryRead(PathOf(segment, firstLine + end), buffers[end].Span)) <= 0)
                 {
                     end++;
                 }
                 int offset = next;
                 await inner.FillLinesAsync(segment, firstLine + offset, buffers.Skip(offset).Take(end - offset).ToArray(), (i, n) =>
                 {
-                    tier.Enqueue(PathOf(segment, firstLine + offset + i), buffers[offset + i].AsSpan(0, n));
+                    tier.Enqueue(PathOf(segment, firstLine + offset + i), buffers[offset + i].Span[..n]);
                     filled(offset + i, n);
                 }, cancellationToken).ConfigureAwait(false);
                 if (end < buffers.Count)

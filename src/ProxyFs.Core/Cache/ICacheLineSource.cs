@@ -18,7 +18,7 @@ public interface ICacheLineSource
     /// run of lines costs one ranged GET (object stores answer few large requests faster than many small ones). The
     /// default fills the lines one by one. Throws when a line cannot be read; the lines not reported by then fail.
     /// </summary>
-    async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<Memory<byte>> buffers, Action<int, int> filled, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(buffers);
         ArgumentNullException.ThrowIfNull(filled);

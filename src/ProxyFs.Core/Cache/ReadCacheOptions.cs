@@ -36,8 +36,14 @@ public sealed record ReadCacheOptions
     /// </summary>
     public int PrefetchLinesPerRequest { get; init; } = 16;
 
-    /// <summary>Free line buffers kept for reuse.</summary>
+    /// <summary>Free line buffers kept for reuse (with their memory; lines given back beyond these return it to the system).</summary>
     public int PoolRetainLines { get; init; } = 64;
+
+    /// <summary>
+    /// Whether line memory uses transparent huge pages (read_cache.huge_pages): <see cref="HugePagePolicy.Auto"/> uses
+    /// them when the kernel offers them and they pay (<see cref="LinePool"/>).
+    /// </summary>
+    public HugePagePolicy HugePages { get; init; } = HugePagePolicy.Auto;
 
     internal void Validate()
     {

@@ -77,6 +77,9 @@ public sealed class ReadCacheVolume : IDisposable
     /// </summary>
     public long ReadAheadRoom => Math.Max(LineSize, (Interlocked.Read(ref _share) - _protected.Bytes) / 2);
 
+    /// <summary>The most bytes one read-ahead request fetches (<see cref="ReadCacheOptions.PrefetchLinesPerRequest"/> lines).</summary>
+    public long MaxRequestBytes => (long)_cache.Options.PrefetchLinesPerRequest * LineSize;
+
     /// <summary>Changes the weight; every volume's share is recomputed (and over-full volumes evict).</summary>
     public void SetWeight(double weight)
     {
@@ -190,7 +193,14 @@ public sealed class ReadCacheVolume : IDisposable
                 line++;
                 continue;
             }
-            int permits = _cache.TryStartPrefetch((int)Math.Min(end - line, _cache.Options.PrefetchLinesPerRequest));
+            // The run: the adjacent lines from here that are not held or being filled, at most one request's worth.
+            int want = 1;
+            long most = Math.Min(end - line, _cache.Options.PrefetchLinesPerRequest);
+            while (want < most && !_lines.ContainsKey(new LineKey(segment, line + want)))
+            {
+                want++;
+            }
+            int permits = _cache.TryStartPrefetch(want);
             if (permits == 0)
             {
                 // Every permit is taken: the rest waits for fills to finish (never the caller).
@@ -290,7 +300,7 @@ public sealed class ReadCacheVolume : IDisposable
     private int CopyOut(CacheLine line, int offset, Span<byte> destination)
     {
         int n = Math.Max(0, Math.Min(destination.Length, line.Length - offset));
-        line.Buffer.AsSpan(offset, n).CopyTo(destination);
+        line.Data.Span.Slice(offset, n).CopyTo(destination);
         return n;
     }
 
@@ -353,11 +363,11 @@ public sealed class ReadCacheVolume : IDisposable
 
     private async Task FillAsync(CacheLine line, ICacheLineSource source, bool prefetch)
     {
-        byte[] buffer = _cache.Pool.Rent();
+        LineBuffer buffer = _cache.Pool.Rent();
         int length;
         try
         {
-            length = await source.FillLineAsync(line.Key.Segment, line.Key.Line, buffer, CancellationToken.None).ConfigureAwait(false);
+            length = await source.FillLineAsync(line.Key.Segment, line.Key.Line, buffer.Memory, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -370,22 +380,24 @@ public sealed class ReadCacheVolume : IDisposable
     /// <summary>Fills a run of read-ahead lines with one request of the source; each line is served as soon as it is reported.</summary>
     private async Task FillRunAsync(CacheLine[] lines, ICacheLineSource source)
     {
-        byte[]?[] buffers = new byte[lines.Length][];
+        LineBuffer?[] buffers = new LineBuffer[lines.Length];
+        Memory<byte>[] memory = new Memory<byte>[lines.Length];
         for (int i = 0; i < lines.Length; i++)
         {
             buffers[i] = _cache.Pool.Rent();
+            memory[i] = buffers[i]!.Memory;
         }
         bool[] done = new bool[lines.Length];
         try
         {
-            await source.FillLinesAsync(lines[0].Key.Segment, lines[0].Key.Line, buffers!, (i, length) =>
+            await source.FillLinesAsync(lines[0].Key.Segment, lines[0].Key.Line, memory, (i, length) =>
             {
                 if (done[i])
                 {
                     throw new InvalidOperationException($"the line source reported {lines[i].Key} twice");
                 }
                 done[i] = true;
-                byte[] buffer = buffers[i]!;
+                LineBuffer buffer = buffers[i]!;
                 buffers[i] = null;
                 _cache.EndPrefetch();
                 Complete(lines[i], buffer, length, prefetch: true);
@@ -411,7 +423,7 @@ public sealed class ReadCacheVolume : IDisposable
     }
 
     /// <summary>A fill failed: the line leaves the map, its waiters get <paramref name="error"/>, its buffer goes back.</summary>
-    private void Fail(CacheLine line, byte[]? buffer, Exception error)
+    private void Fail(CacheLine line, LineBuffer? buffer, Exception error)
     {
         if (buffer is not null)
         {
@@ -424,7 +436,7 @@ public sealed class ReadCacheVolume : IDisposable
     }
 
     /// <summary>A fill gave <paramref name="length"/> bytes in <paramref name="buffer"/>: the line becomes ready and enters probation.</summary>
-    private void Complete(CacheLine line, byte[] buffer, int length, bool prefetch)
+    private void Complete(CacheLine line, LineBuffer buffer, int length, bool prefetch)
     {
         if (length < 1 || length > buffer.Length)
         {
@@ -436,11 +448,15 @@ public sealed class ReadCacheVolume : IDisposable
         {
             // A short last line of a segment: keep only its bytes, not a whole line buffer.
             byte[] exact = GC.AllocateUninitializedArray<byte>(length);
-            buffer.AsSpan(0, length).CopyTo(exact);
+            buffer.GetSpan()[..length].CopyTo(exact);
             _cache.Pool.Return(buffer);
-            buffer = exact;
+            line.Data = exact;
         }
-        line.Buffer = buffer;
+        else
+        {
+            line.Pooled = buffer;
+            line.Data = buffer.Memory;
+        }
         line.Length = length;
         Metrics.RecordFetched(length, prefetch);
         lock (_lock)

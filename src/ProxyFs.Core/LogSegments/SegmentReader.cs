@@ -196,7 +196,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     /// each line handed to the cache as soon as its bytes arrived and passed their CRCs. A line that fails its CRC,
     /// and the lines after it, are read again one by one (a damaged transfer passes; a damaged object is reported).
     /// </summary>
-    async Task ICacheLineSource.FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    async Task ICacheLineSource.FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<Memory<byte>> buffers, Action<int, int> filled, CancellationToken cancellationToken)
     {
         ICacheLineSource self = this;
         int next = buffers.Count > 1 ? await FillRunAsync(segment, firstLine, buffers, filled, cancellationToken).ConfigureAwait(false) : 0;
@@ -212,7 +212,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
     /// the same time (a second request, not a wait before the first): the data is asked for at the offset a header of
     /// this volume puts it, and lines past the data end are not asked for once the footer says where it is.
     /// </summary>
-    private async Task<int> FillRunAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    private async Task<int> FillRunAsync(ulong segment, long firstLine, IReadOnlyList<Memory<byte>> buffers, Action<int, int> filled, CancellationToken cancellationToken)
     {
         string key = Keys.KeyOf(segment);
         int lineSize = buffers[0].Length;
@@ -231,7 +231,7 @@ public sealed class SegmentReader : ICacheLineSource, IDisposable
             await using var stream = await _store.GetAsync(key, ByteRange.Of(dataOffset + (firstLine * lineSize), total), cancellationToken).ConfigureAwait(false);
             for (; next < buffers.Count; next++)
             {
-                var line = buffers[next].AsMemory(0, (int)Math.Min(lineSize, stream.Remaining));
+                var line = buffers[next][..(int)Math.Min(lineSize, stream.Remaining)];
                 int got = line.IsEmpty ? 0 : await stream.ReadFullyAsync(line, cancellationToken).ConfigureAwait(false);
                 if (footer is null)
                 {

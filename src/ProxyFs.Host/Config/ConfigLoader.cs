@@ -354,7 +354,7 @@ public static class ConfigLoader
         {
             SourceFile = path,
             LogLevel = b.LogLevel,
-            ReadCache = new ReadCacheConfig { Size = b.ReadCacheSize, LineSize = b.ReadCacheLineSize, DiskPath = b.ReadCacheDiskPath, DiskSize = b.ReadCacheDiskSize },
+            ReadCache = new ReadCacheConfig { Size = b.ReadCacheSize, LineSize = b.ReadCacheLineSize, HugePages = b.ReadCacheHugePages, DiskPath = b.ReadCacheDiskPath, DiskSize = b.ReadCacheDiskSize },
             Metrics = new MetricsConfig { Listen = b.MetricsListen, AllowRemote = b.MetricsAllowRemote },
             CredentialsFile = b.CredentialsFile,
             Gc = new GcConfig { Interval = b.GcInterval, Grace = b.GcGrace, CompactBelow = b.GcCompactBelow },

@@ -28,6 +28,8 @@ public static class ConfigSchema
             (b, v) => b.ReadCacheSize = ParseSize(v, 0)),
         new("read_cache.line_size", "1MiB", "a power of two from 4KiB to 64MiB",
             (b, v) => b.ReadCacheLineSize = ParseLineSize(v)),
+        new("read_cache.huge_pages", "auto", "auto or off",
+            (b, v) => b.ReadCacheHugePages = ParseHugePages(v)),
         new("read_cache.disk_path", "(off)", "an absolute path, or off",
             (b, v) => b.ReadCacheDiskPath = v == "off" ? null : ParsePath(v)),
         new("read_cache.disk_size", "10GiB", "a size such as 20GiB",
@@ -155,6 +157,13 @@ public static class ConfigSchema
             : throw new FormatException($"'{v}' is not a percentage from 0% to 100%");
     }
 
+    internal static ProxyFs.Core.Cache.HugePagePolicy ParseHugePages(string v) => v.Trim().ToLowerInvariant() switch
+    {
+        "auto" => ProxyFs.Core.Cache.HugePagePolicy.Auto,
+        "off" => ProxyFs.Core.Cache.HugePagePolicy.Never,
+        _ => throw new FormatException($"'{v}' is not auto or off"),
+    };
+
     internal static bool ParseBool(string v) => v.Trim().ToLowerInvariant() switch
     {
         "true" or "yes" or "on" or "1" => true,
@@ -231,6 +240,7 @@ public sealed class ConfigBuilder
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
     public long ReadCacheSize { get; set; } = 1L << 30;
     public int ReadCacheLineSize { get; set; } = 1 << 20;
+    public ProxyFs.Core.Cache.HugePagePolicy ReadCacheHugePages { get; set; }
     public string? ReadCacheDiskPath { get; set; }
     public long ReadCacheDiskSize { get; set; } = 10L << 30;
     public ListenAddress? MetricsListen { get; set; }

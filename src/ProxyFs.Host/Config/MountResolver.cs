@@ -111,7 +111,7 @@ public static class MountResolver
             ConfigFile = config.SourceFile,
             VolumeName = volume?.Name,
             LogLevel = options.Debug ? LogLevel.Debug : config.LogLevel,
-            ReadCache = new ProxyFs.Core.Cache.ReadCacheOptions { BudgetBytes = share, LineSize = config.ReadCache.LineSize },
+            ReadCache = config.ReadCache.Options(share),
             ReadCacheWeight = weight,
             ReadCacheDisk = config.ReadCache.DiskTier,
             Metrics = metrics,
@@ -160,7 +160,7 @@ public static class MountResolver
         {
             throw new ConfigException($"mount --all: volumes {string.Join(" and ", mountPoints.Select(m => m.Volume!.Name))} have the same mount_point {mountPoints.Key}");
         }
-        var cache = new ProxyFs.Core.Cache.ReadCacheOptions { BudgetBytes = commandLine.CacheSize ?? config.ReadCache.Size, LineSize = config.ReadCache.LineSize };
+        var cache = config.ReadCache.Options(commandLine.CacheSize ?? config.ReadCache.Size);
         return (mounts, cache);
     }
 

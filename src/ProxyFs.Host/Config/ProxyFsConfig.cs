@@ -55,6 +55,12 @@ public sealed record ReadCacheConfig
     /// <summary>read_cache.line_size: bytes per cache line, fetched by one ranged GET.</summary>
     public int LineSize { get; init; } = 1 << 20;
 
+    /// <summary>read_cache.huge_pages: whether line memory may use transparent huge pages (auto) or not (off).</summary>
+    public ProxyFs.Core.Cache.HugePagePolicy HugePages { get; init; }
+
+    /// <summary>The cache's settings with a budget of <paramref name="budget"/> bytes.</summary>
+    public ProxyFs.Core.Cache.ReadCacheOptions Options(long budget) => new() { BudgetBytes = budget, LineSize = LineSize, HugePages = HugePages };
+
     /// <summary>read_cache.disk_path: the directory of the local-disk tier of the read cache; null: no disk tier.</summary>
     public string? DiskPath { get; init; }
 

@@ -22,7 +22,7 @@ internal sealed class FakeLineSource : ICacheLineSource
     /// <summary>Each multi-line fill asked for: (segment, first line, lines).</summary>
     public ConcurrentBag<(ulong Segment, long First, int Count)> Runs { get; } = [];
 
-    public async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<byte[]> buffers, Action<int, int> filled, CancellationToken cancellationToken)
+    public async Task FillLinesAsync(ulong segment, long firstLine, IReadOnlyList<Memory<byte>> buffers, Action<int, int> filled, CancellationToken cancellationToken)
     {
         Runs.Add((segment, firstLine, buffers.Count));
         for (int i = 0; i < buffers.Count; i++)

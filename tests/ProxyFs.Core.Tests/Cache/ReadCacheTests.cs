@@ -306,6 +306,38 @@ public class ReadCacheTests
     }
 
     [Fact]
+    public void A_run_that_waited_for_permits_starts_whole_when_they_are_back_not_one_line_per_permit()
+    {
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, MaxPrefetchInFlight = 8, PrefetchLinesPerRequest = 4 });
+        using var volume = cache.RegisterVolume("v");
+        var source = new FakeLineSource { HeldSegment = 1 };
+        source.Gate.Close();
+        Assert.Equal(8, volume.Prefetch(1, 0, 8, source)); // every permit
+        Assert.Equal(0, volume.Prefetch(2, 0, 4, source)); // waits: permits come back one line at a time
+        Assert.Equal(4, cache.PendingPrefetchLines);
+        Assert.Equal(0, volume.Prefetch(3, 0, 2, source)); // after it, in order
+        source.Gate.Open();
+        Eventually.True(() => cache.PrefetchInFlight == 0 && cache.PendingPrefetchLines == 0, "read-ahead finished");
+        Assert.Equal([(2UL, 0L, 4)], source.Runs.Where(r => r.Segment == 2));
+        Assert.Equal([(3UL, 0L, 2)], source.Runs.Where(r => r.Segment == 3));
+        for (long line = 0; line < 4; line++)
+        {
+            source.ReadAndCheck(volume, 2, line, 0, Line);
+        }
+    }
+
+    [Fact]
+    public void A_run_longer_than_the_permit_limit_starts_with_all_the_permits_there_are()
+    {
+        var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, MaxPrefetchInFlight = 3, PrefetchLinesPerRequest = 8 });
+        using var volume = cache.RegisterVolume("v");
+        var source = new FakeLineSource();
+        Assert.Equal(3, volume.Prefetch(1, 0, 8, source));
+        Eventually.True(() => cache.PrefetchInFlight == 0 && cache.PendingPrefetchLines == 0, "read-ahead finished");
+        Assert.Equal([(1UL, 0L, 3), (1UL, 3L, 3), (1UL, 6L, 2)], source.Runs.OrderBy(r => r.First));
+    }
+
+    [Fact]
     public void Read_ahead_beyond_its_permits_waits_in_order_and_the_oldest_is_dropped_past_the_limit()
     {
         var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, MaxPrefetchInFlight = 2, PrefetchLinesPerRequest = 2 });

@@ -22,6 +22,7 @@ public sealed class ConfigLoaderTests
             Assert.Equal(LogLevel.Information, c.LogLevel);
             Assert.Equal(1L << 30, c.ReadCache.Size);
             Assert.Equal(1 << 20, c.ReadCache.LineSize);
+            Assert.Equal(ProxyFs.Core.Cache.HugePagePolicy.Auto, c.ReadCache.HugePages);
             Assert.Null(c.Metrics.Listen);
             Assert.False(c.Metrics.AllowRemote);
             Assert.Null(c.CredentialsFile);
@@ -37,6 +38,7 @@ public sealed class ConfigLoaderTests
             read_cache:
               size: 2GiB
               line_size: 4MiB
+              huge_pages: off
             metrics:
               listen: 127.0.0.1:9477
               allow_remote: false
@@ -56,6 +58,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(LogLevel.Debug, c.LogLevel);
         Assert.Equal(2L << 30, c.ReadCache.Size);
         Assert.Equal(4 << 20, c.ReadCache.LineSize);
+        Assert.Equal(ProxyFs.Core.Cache.HugePagePolicy.Never, c.ReadCache.HugePages);
+        Assert.Equal(ProxyFs.Core.Cache.HugePagePolicy.Never, c.ReadCache.Options(1 << 30).HugePages);
         Assert.Equal("127.0.0.1:9477", c.Metrics.Listen!.ToString());
         Assert.Equal("/etc/proxyfs/credentials", c.CredentialsFile);
         Assert.Equal(2, c.Volumes.Count);
@@ -82,6 +86,7 @@ public sealed class ConfigLoaderTests
     [InlineData("log_level: loud\n", "/etc/proxyfs/proxyfs.yaml:1:12: log_level: 'loud' is not a log level")]
     [InlineData("read_cache:\n  size: lots\n", "/etc/proxyfs/proxyfs.yaml:2:9: read_cache.size: 'lots' is not a size")]
     [InlineData("read_cache:\n  line_size: 3000\n", "read_cache.line_size: '3000' is not a power of two from 4KiB to 64MiB")]
+    [InlineData("read_cache:\n  huge_pages: always\n", "read_cache.huge_pages: 'always' is not auto or off")]
     [InlineData("metrics:\n  listen: 127.0.0.1\n", "metrics.listen: '127.0.0.1' is not an address:port")]
     [InlineData("metrics:\n  listen: example.com:9477\n", "the host must be an IP address or localhost")]
     [InlineData("metrics:\n  allow_remote: maybe\n", "metrics.allow_remote: 'maybe' is not true or false")]
@@ -102,7 +107,7 @@ public sealed class ConfigLoaderTests
     [InlineData("volumes:\n  - name: a\n    uri: memory://\n    mount_point: /m\n  - name: b\n    uri: memory://\n    mount_point: /m/\n", "/m/ is already the mount point of volume 'a'")]
     [InlineData("log_level: info\nlog_level: debug\n", "/etc/proxyfs/proxyfs.yaml:2:1: log_level is given twice")]
     [InlineData("volumes: memory://\n", "volumes: expected a list of volumes")]
-    [InlineData("read_cache: 1GiB\n", "read_cache: expected a mapping of keys (size, line_size, disk_path, disk_size)")]
+    [InlineData("read_cache: 1GiB\n", "read_cache: expected a mapping of keys (size, line_size, huge_pages, disk_path, disk_size)")]
     [InlineData("log_level: [a, b]\n", "log_level: expected a single value, not a list")]
     [InlineData("- a\n- b\n", "the configuration must be a mapping of keys")]
     [InlineData("log_level: info\n---\nlog_level: debug\n", "only one YAML document is allowed")]

@@ -76,19 +76,60 @@ internal sealed class VolumeFileData : IFileData
         return plan;
     }
 
-    /// <summary>Starts fetching the segment bytes behind [offset, offset+length) of the file into the read cache.</summary>
+    /// <summary>
+    /// Starts fetching the segment bytes behind [offset, offset+length) of the file into the read cache. A range that
+    /// ends inside a segment goes on to where the file stops reading that segment when that is near (no further than the
+    /// range's own length, within one read-ahead request): the rest of the segment then comes with this range's GET
+    /// rather than with a second one the next read-ahead would make for it (a 1 GiB sequential read made 137 data GETs
+    /// for its 103 segments).
+    /// </summary>
     public void Prefetch(long offset, long length)
     {
-        foreach (Extent e in Overlapping(offset, offset + length))
+        long end = offset + length;
+        long limit = end + Math.Min(length, _store.Core.DataReader.Cache.MaxRequestBytes);
+        List<Extent> extents = Overlapping(offset, limit);
+        long stretched = SegmentRunEnd(extents, end, limit);
+        foreach (Extent e in extents)
         {
+            if (e.Start >= stretched)
+            {
+                break;
+            }
             if (e.Value.Kind != ExtentKind.Data)
             {
                 continue;
             }
             long from = Math.Max(e.Start, offset);
-            long to = Math.Min(e.End, offset + length);
+            long to = Math.Min(e.End, stretched);
             _store.Core.DataReader.Prefetch(e.Value.Nonce, (long)e.Value.SegmentOffset + (from - e.Start), to - from);
         }
+    }
+
+    /// <summary>
+    /// Where the file stops reading, contiguously, the segment its byte before <paramref name="end"/> is in, when that
+    /// is no further than <paramref name="limit"/>; otherwise <paramref name="end"/> (a hole there, or a segment that
+    /// goes on past the limit).
+    /// </summary>
+    internal static long SegmentRunEnd(List<Extent> extents, long end, long limit)
+    {
+        int i = extents.FindIndex(e => e.Start < end && e.End >= end);
+        if (i < 0 || extents[i].Value.Kind != ExtentKind.Data)
+        {
+            return end;
+        }
+        Extent last = extents[i];
+        for (int j = i + 1; j < extents.Count; j++)
+        {
+            Extent next = extents[j];
+            bool continues = next.Start == last.End && next.Value.Kind == ExtentKind.Data && next.Value.Nonce == last.Value.Nonce
+                && next.Value.SegmentOffset == last.Value.SegmentOffset + last.Value.Length;
+            if (!continues)
+            {
+                break;
+            }
+            last = next;
+        }
+        return last.End <= limit ? last.End : end;
     }
 
     public long NextData(long offset)
