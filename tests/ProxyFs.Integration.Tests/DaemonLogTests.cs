@@ -37,6 +37,16 @@ public sealed class DaemonLogTests
     }
 
     [Fact]
+    public void A_first_mount_with_a_new_replay_log_logs_nothing_about_failing_to_recover_it()
+    {
+        using var volume = new FileVolume();
+        using var mountPoint = new TestMountPoint();
+        using DaemonProcess daemon = DaemonProcess.Start(volume.Uri, mountPoint);
+        Assert.True(daemon.WaitForOutput("serving ", TimeSpan.FromSeconds(10)), daemon.Output);
+        Assert.DoesNotContain("recover", daemon.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void The_FUSE_sessions_lines_obey_the_daemons_log_level()
     {
         using var volume = new FileVolume();
