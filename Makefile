@@ -78,7 +78,7 @@ bench-objectstore: deps
 bench-fsync: build
 	@bash scripts/bench/fsync.sh
 
-## package: build out/proxyfs_<version>_<arch>.deb (self-contained; dpkg-deb); prints its path on stdout
+## package: build out/proxyfs_<version>_<arch>.deb holding the NativeAOT bin/proxyfs of `make build` (dpkg-deb); prints its path on stdout
 package:
 	@bash packaging/build-deb.sh out
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds out/proxyfs_<version>_<arch>.deb with dpkg-deb: a self-contained publish of the daemon in
-# /usr/lib/proxyfs, /usr/bin/proxyfs and the mount helpers /sbin/mount.proxyfs and /sbin/mount.fuse.proxyfs as
-# links to it, the proxyfs@.service template, a sample /etc/proxyfs/proxyfs.yaml (a conffile) and the manual pages.
+# Builds out/proxyfs_<version>_<arch>.deb with dpkg-deb: the daemon as `make build` compiles it (NativeAOT: one
+# native executable, no .NET runtime needed) in /usr/lib/proxyfs/proxyfs, /usr/bin/proxyfs and the mount helpers
+# /sbin/mount.proxyfs and /sbin/mount.fuse.proxyfs as links to it, the proxyfs@.service template, a sample
+# /etc/proxyfs/proxyfs.yaml (a conffile) and the manual pages.
 # Usage: packaging/build-deb.sh [output-dir]      (run from anywhere)
 # Progress and errors go to stderr; stdout is only the path of the .deb, for scripts.
 set -euo pipefail
@@ -20,17 +21,28 @@ esac
 [ -n "$VERSION" ] || { echo "build-deb: no <Version> in Directory.Build.props" >&2; exit 1; }
 
 STAGE="$OUT/package/root"
-PUBLISH="$OUT/package/publish"
-rm -rf "$STAGE" "$PUBLISH"
+# The Makefile's NativeAOT output directory: `make build` and this script publish the same way into the same place
+# (they also share obj/), so the package holds the executable `make build` leaves at bin/proxyfs and `make test` tests.
+PUBLISH=out/publish-aot
+rm -rf "$STAGE" "$OUT/package/publish"
 mkdir -p "$STAGE/DEBIAN" "$STAGE/usr/lib/proxyfs" "$STAGE/usr/bin" "$STAGE/sbin" "$STAGE/lib/systemd/system" \
   "$STAGE/etc/proxyfs" "$STAGE/usr/share/man/man1" "$STAGE/usr/share/man/man5" "$STAGE/usr/share/doc/proxyfs"
 
-# ReadyToRun, as bin/proxyfs: a freshly started daemon serves at full speed without waiting for the JIT.
-echo "build-deb: publishing proxyfs $VERSION for $RID (self-contained, ReadyToRun)" >&2
-"$DOTNET" publish src/ProxyFs.Host/ProxyFs.Host.csproj -c "$CONFIG" -r "$RID" --self-contained true \
-  -p:PublishReadyToRun=true -nologo -clp:ErrorsOnly -p:DebugType=none -o "$PUBLISH" >&2
-cp -a "$PUBLISH/." "$STAGE/usr/lib/proxyfs/"
-rm -f "$STAGE"/usr/lib/proxyfs/*.xml "$STAGE"/usr/lib/proxyfs/*.pdb
+# NativeAOT, as bin/proxyfs: a freshly started daemon runs compiled code from its first request (no JIT), and needs
+# no .NET runtime. The flags are the Makefile's (AOT=1): other flags would make the two builds redo each other's obj/.
+echo "build-deb: publishing proxyfs $VERSION for $RID (NativeAOT)" >&2
+"$DOTNET" publish src/ProxyFs.Host/ProxyFs.Host.csproj -c "$CONFIG" -nologo -o "$PUBLISH" -r "$RID" \
+  -p:PublishAot=true -p:PublishReadyToRun=false -clp:ErrorsOnly >&2
+# The executable alone: its symbols (proxyfs.dbg) stay in the build output.
+install -m 0755 "$PUBLISH/proxyfs" "$STAGE/usr/lib/proxyfs/proxyfs"
+# Its dependencies (packaging/debian/control.in): ldd lists only libc and libm (libc6); the runtime loads OpenSSL
+# (libssl3) when it first needs cryptography (an s3:// store's request signatures, HTTPS); globalization is invariant,
+# so no libicu. fuse3 brings fusermount3 for mounts by other users than root.
+if ldd "$STAGE/usr/lib/proxyfs/proxyfs" | grep -q 'not found'; then
+  echo "build-deb: the executable needs libraries this machine lacks:" >&2
+  ldd "$STAGE/usr/lib/proxyfs/proxyfs" | grep 'not found' >&2
+  exit 1
+fi
 
 ln -s ../lib/proxyfs/proxyfs "$STAGE/usr/bin/proxyfs"
 # mount(8) runs /sbin/mount.<type>: "-t proxyfs" and "-t fuse.proxyfs" (the type fstab lines use).

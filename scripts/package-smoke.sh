@@ -104,6 +104,27 @@ version=$(timeout "$STEP_TIMEOUT" proxyfs version 2>&1) && [[ "$version" == "pro
 for helper in /sbin/mount.proxyfs /sbin/mount.fuse.proxyfs; do
   [ -x "$helper" ] && ok "$helper" || bad "$helper is missing"
 done
+# The NativeAOT executable `make build` leaves at bin/proxyfs: alone in /usr/lib/proxyfs (no proxyfs.dll, no .NET
+# runtime beside it), and every library it links comes from a package the .deb depends on.
+shipped=$(ls /usr/lib/proxyfs)
+[ "$shipped" = proxyfs ] && ok "/usr/lib/proxyfs holds the one native executable" || bad "/usr/lib/proxyfs holds more than the NativeAOT executable: $(echo $shipped | head -c 200)"
+# (bin/proxyfs is the NativeAOT build unless `make build AOT=0` made it the ReadyToRun one.)
+if [ "$(readlink -f bin/proxyfs 2>/dev/null)" = "$(readlink -f out/publish-aot/proxyfs)" ]; then
+  cmp -s bin/proxyfs /usr/lib/proxyfs/proxyfs && ok "the installed executable is bin/proxyfs" \
+    || bad "the installed executable differs from bin/proxyfs ($(readlink -f bin/proxyfs))"
+fi
+depends=$(dpkg-query -W -f='${Depends}' proxyfs)
+linked_ok=1
+while read -r lib; do
+  owner=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
+  [ -z "$owner" ] && owner=$(dpkg -S "/usr$lib" 2>/dev/null | head -1 | cut -d: -f1)
+  if [ -z "$owner" ] || ! grep -qE "(^|[ ,|])$owner([ ,|(]|$)" <<<"$depends"; then
+    bad "proxyfs links $lib (package '${owner:-none}'), which Depends ($depends) does not cover"
+    linked_ok=0
+  fi
+done < <(ldd /usr/lib/proxyfs/proxyfs | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+ldd /usr/lib/proxyfs/proxyfs | grep -q 'not found' && { bad "proxyfs needs libraries that are missing: $(ldd /usr/lib/proxyfs/proxyfs | grep 'not found')"; linked_ok=0; }
+[ "$linked_ok" -eq 1 ] && ok "every library proxyfs links is in Depends ($depends)"
 for page in /usr/share/man/man1/proxyfs.1.gz /usr/share/man/man5/proxyfs.yaml.5.gz; do
   if [ -s "$page" ] && zcat "$page" | groff -man -Tutf8 -ww -z 2>/dev/null; then ok "$page"; else bad "$page is missing or does not format"; fi
 done

@@ -61,8 +61,13 @@ public sealed class SegmentSpill
         Directory = Path.GetFullPath(directory);
     }
 
+    private int _listings;
+
     /// <summary>The directory.</summary>
     public string Directory { get; }
+
+    /// <summary>How many times <see cref="List"/> was called: a mount lists the directory once.</summary>
+    internal int Listings => Volatile.Read(ref _listings);
 
     /// <summary>The file name of segment <paramref name="nonce"/>.</summary>
     public static string FileNameOf(ulong nonce) => string.Create(CultureInfo.InvariantCulture, $"{nonce:x16}{Extension}");
@@ -73,6 +78,7 @@ public sealed class SegmentSpill
     /// </summary>
     public IReadOnlyList<SpilledSegment> List()
     {
+        Interlocked.Increment(ref _listings);
         if (!System.IO.Directory.Exists(Directory))
         {
             return [];
@@ -134,7 +140,8 @@ public sealed class SegmentSpill
     }
 
     /// <summary>
-    /// Uploads every spilled segment to <paramref name="store"/> under its key in <paramref name="keys"/> (an
+    /// Uploads the spilled segments <paramref name="spilled"/> (what <see cref="List"/> returned: the caller lists once
+    /// and decides from that listing whether there is anything to do) to <paramref name="store"/> under their keys in <paramref name="keys"/> (an
     /// unconditional put: segments are immutable and their nonces never reused, so a key that exists holds the same
     /// bytes), each one checked first against its footer and checksums and against <paramref name="volumeId"/>, and
     /// deletes each file once it is stored; then the empty directory. A temporary file (a spill cut by a crash) is
@@ -142,12 +149,13 @@ public sealed class SegmentSpill
     /// </summary>
     /// <exception cref="SegmentSpillException">a spilled file is damaged: nothing of it was uploaded, and it is kept.</exception>
     /// <exception cref="ObjectStoreException">the store refused or did not answer: the files not yet stored are kept.</exception>
-    public async Task<SpillUpload> UploadAsync(IObjectStore store, SegmentKeys keys, ReadOnlyMemory<byte> volumeId, ILogger log, CancellationToken cancellationToken = default)
+    public async Task<SpillUpload> UploadAsync(IReadOnlyList<SpilledSegment> spilled, IObjectStore store, SegmentKeys keys, ReadOnlyMemory<byte> volumeId, ILogger log,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(spilled);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(log);
-        IReadOnlyList<SpilledSegment> spilled = List();
         if (spilled.Count == 0)
         {
             RemoveDirectory();

@@ -43,8 +43,12 @@ internal sealed class CommitFile : ILogCommitManager
         {
             int read = RandomAccess.Read(_handle, buffer, (long)i * SlotLength);
             _slots[i] = Parse(buffer.AsSpan(0, read));
+            HasDamagedSlot |= _slots[i] is null && buffer.AsSpan(0, read).ContainsAnyExcept((byte)0);
         }
     }
+
+    /// <summary>A slot held something other than a commit or zeros when the file was opened (a torn or damaged write).</summary>
+    public bool HasDamagedSlot { get; }
 
     /// <summary>Opens the commit file of a log; <paramref name="create"/> creates it (empty) when missing.</summary>
     public static CommitFile Open(string directory, bool create, bool readOnly)

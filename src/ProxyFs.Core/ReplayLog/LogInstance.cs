@@ -58,7 +58,7 @@ internal sealed class LogInstance : IDisposable
                 RemoveOutdatedCommits = false,
                 LogChecksum = LogChecksumType.None,
             };
-            var log = new FasterLog(settings, options.Logger);
+            var log = new FasterLog(settings, FasterLogger.For(options.Logger, commitFile));
             return new LogInstance(directory, incarnation, identity.PageSizeBits, device, commitFile, log);
         }
         catch

@@ -586,12 +586,14 @@ public sealed class VolumeCore : IAsyncDisposable
     /// </summary>
     private async Task UploadSpilledAsync(CancellationToken cancellationToken)
     {
-        if (Spill is null || Spill.List().Count == 0)
+        // Listed once: the listing both decides whether there is anything to upload and is what is uploaded.
+        IReadOnlyList<SpilledSegment> spilled = Spill?.List() ?? [];
+        if (spilled.Count == 0)
         {
             return;
         }
-        _log.LogWarning("{Directory}: uploading the data segments spilled when the store was down at the last unmount", Spill.Directory);
-        SpillUpload done = await Spill.UploadAsync(_store, VolumeLayout.DataSegments, Descriptor.VolumeIdBytes, _log, cancellationToken).ConfigureAwait(false);
+        _log.LogWarning("{Directory}: uploading the data segments spilled when the store was down at the last unmount", Spill!.Directory);
+        SpillUpload done = await Spill.UploadAsync(spilled, _store, VolumeLayout.DataSegments, Descriptor.VolumeIdBytes, _log, cancellationToken).ConfigureAwait(false);
         _log.LogWarning("{Location}: {Count} spilled data segments ({Bytes} bytes) are in the store{Discarded}; {Directory} is removed",
             _store.Location, done.Uploaded, done.Bytes, done.Discarded > 0 ? $"; {done.Discarded} interrupted spill files removed" : "", Spill.Directory);
     }

@@ -86,7 +86,7 @@ public static class MountCommand
         if (serve)
         {
             return Serve(first.Settings, "--all", string.Join(", ", mounts.Select(m => m.Request.MountPoint)),
-                (log, notify) => new MountDaemon([.. mounts.Select(m => m.Request)], cache, log, notify));
+                (logs, notify) => new MountDaemon([.. mounts.Select(m => m.Request)], cache, logs, notify));
         }
         var args = new List<string> { "mount", "--all" };
         if (mounts[0].Config.SourceFile is { } file)
@@ -126,13 +126,13 @@ public static class MountCommand
     private static bool Detached { get; set; }
 
     private static int Serve(MountRequest request) =>
-        Serve(request.Settings, request.Uri, request.MountPoint, (log, notify) => new MountDaemon(request, log, notify));
+        Serve(request.Settings, request.Uri, request.MountPoint, (logs, notify) => new MountDaemon(request, logs, notify));
 
-    private static int Serve(MountSettings settings, string uri, string mountPoint, Func<ILogger, SdNotify, MountDaemon> daemon)
+    private static int Serve(MountSettings settings, string uri, string mountPoint, Func<ILoggerFactory, SdNotify, MountDaemon> daemon)
     {
         using var loggerFactory = Logging.Create(settings.LogLevel);
         using var notify = SdNotify.FromEnvironment();
-        ILogger log = loggerFactory.CreateLogger("proxyfs");
+        ILogger log = loggerFactory.CreateLogger(MountDaemon.LogCategory);
         if (settings.ConfigFile is not null)
         {
             log.LogInformation("configuration {File}{Volume}", settings.ConfigFile,
@@ -153,7 +153,7 @@ public static class MountCommand
                 return ExitCodes.Config;
             }
         }
-        return daemon(log, notify).Run();
+        return daemon(loggerFactory, notify).Run();
     }
 
     /// <summary>

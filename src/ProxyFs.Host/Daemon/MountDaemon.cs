@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using ProxyFs.Core.Cache;
 using ProxyFs.Fuse;
 using ProxyFs.Host.Cli;
+using ProxyFs.Host.Fuse;
 using ProxyFs.Host.Lifecycle;
 
 namespace ProxyFs.Host.Daemon;
@@ -21,26 +22,32 @@ public sealed class MountDaemon
     private readonly IReadOnlyList<MountRequest> _requests;
     private readonly ReadCacheOptions _cacheOptions;
     private readonly ILogger _log;
+    private readonly ILogger _fuseLog;
     private readonly SdNotify _notify;
     private readonly ManualResetEventSlim _wake = new();
     private readonly List<ServedMount> _serving = [];
     private int _closeFailures; // mounts whose volume did not close cleanly (each logged its reason)
     private volatile string? _signal;
 
+    /// <summary>The log category of the daemon's own lines (the FUSE session's are <see cref="FuseLogSink.Category"/>).</summary>
+    public const string LogCategory = "proxyfs";
+
     /// <summary>A daemon of one mount: its read cache is the request's (whose budget is the volume's share already).</summary>
-    public MountDaemon(MountRequest request, ILogger log, SdNotify notify)
-        : this([request], request.Settings.ReadCache, log, notify)
+    public MountDaemon(MountRequest request, ILoggerFactory logs, SdNotify notify)
+        : this([request], request.Settings.ReadCache, logs, notify)
     {
     }
 
     /// <summary>A daemon of several mounts sharing one read cache of <paramref name="cache"/> (the whole budget).</summary>
-    public MountDaemon(IReadOnlyList<MountRequest> requests, ReadCacheOptions cache, ILogger log, SdNotify notify)
+    public MountDaemon(IReadOnlyList<MountRequest> requests, ReadCacheOptions cache, ILoggerFactory logs, SdNotify notify)
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentOutOfRangeException.ThrowIfZero(requests.Count);
+        ArgumentNullException.ThrowIfNull(logs);
         _requests = requests;
         _cacheOptions = cache;
-        _log = log;
+        _log = logs.CreateLogger(LogCategory);
+        _fuseLog = logs.CreateLogger(FuseLogSink.Category);
         _notify = notify;
     }
 
@@ -77,7 +84,7 @@ public sealed class MountDaemon
         var failed = new List<string>();
         foreach (MountRequest request in _requests)
         {
-            var mount = new ServedMount(request, cache, disk, _log, several ? quiet : _notify, _wake.Set, sharedDaemon: several);
+            var mount = new ServedMount(request, cache, disk, _log, _fuseLog, several ? quiet : _notify, _wake.Set, sharedDaemon: several);
             if (mount.Start() is { } failure)
             {
                 firstFailure ??= failure;
@@ -159,7 +166,11 @@ public sealed class MountDaemon
         }
     }
 
-    internal static FuseMountOptions FuseOptions(Cli.MountOptions o, string fsName) => new()
+    /// <summary>
+    /// The FUSE session's options from the mount's; its log lines go to <paramref name="fuseLog"/> (the daemon's log), its
+    /// debug lines (<c>-o debug</c>) to standard error.
+    /// </summary>
+    internal static FuseMountOptions FuseOptions(Cli.MountOptions o, string fsName, ILogger fuseLog) => new()
     {
         FsName = o.FsName ?? fsName,
         Subtype = "proxyfs",
@@ -175,6 +186,7 @@ public sealed class MountDaemon
         ReadAheadKb = o.ReadAheadKb ?? FuseMountOptions.DefaultReadAheadKb,
         ReaderHandoff = o.ReaderHandoffMs is { } handoff ? TimeSpan.FromMilliseconds(handoff) : FuseMountOptions.DefaultReaderHandoff,
         Debug = o.Debug,
+        Log = FuseLogSink.For(fuseLog),
         DebugLog = o.Debug ? Console.Error.WriteLine : null,
     };
 

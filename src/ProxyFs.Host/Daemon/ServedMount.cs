@@ -30,6 +30,7 @@ internal sealed class ServedMount
     private readonly ReadCache _cache;
     private readonly DiskLineTier? _disk;
     private readonly ILogger _log;
+    private readonly ILogger _fuseLog;
     private readonly Action _changed;
     private readonly DaemonTelemetry _telemetry;
     private OpenedVolume? _volume;
@@ -45,19 +46,21 @@ internal sealed class ServedMount
     /// <param name="cache">The daemon's read cache; the volume registers in it with its weight and leaves it when it ends.</param>
     /// <param name="disk">The daemon's local-disk tier of the read cache, or null.</param>
     /// <param name="log">The daemon's log.</param>
+    /// <param name="fuseLog">The daemon's log of the FUSE session's lines.</param>
     /// <param name="notify">Where STATUS= lines go (a disabled notifier when the daemon serves several mounts).</param>
     /// <param name="changed">Called when this mount was asked to unmount, so that the daemon looks at it at once.</param>
     /// <param name="sharedDaemon">
     /// The daemon serves several mounts: an unmount over the control socket answers "ok" without the daemon's pid, since
     /// the daemon goes on serving the others (`proxyfs unmount` then does not wait for it to exit).
     /// </param>
-    public ServedMount(MountRequest request, ReadCache cache, DiskLineTier? disk, ILogger log, SdNotify notify, Action changed, bool sharedDaemon = false)
+    public ServedMount(MountRequest request, ReadCache cache, DiskLineTier? disk, ILogger log, ILogger fuseLog, SdNotify notify, Action changed, bool sharedDaemon = false)
     {
         _disk = disk;
         _sharedDaemon = sharedDaemon;
         _request = request;
         _cache = cache;
         _log = log;
+        _fuseLog = fuseLog;
         _changed = changed;
         _telemetry = new DaemonTelemetry(request, log, notify);
         MountPoint = RunPaths.NormalizeMountPoint(request.MountPoint);
@@ -113,7 +116,7 @@ internal sealed class ServedMount
             new FuseCacheTimeouts(_request.Options.EntryTimeout, _request.Options.AttrTimeout, _request.Options.NegativeTimeout));
         try
         {
-            _session = FuseSession.Mount(MountPoint, adapter, MountDaemon.FuseOptions(_request.Options, _volume.FsName));
+            _session = FuseSession.Mount(MountPoint, adapter, MountDaemon.FuseOptions(_request.Options, _volume.FsName, _fuseLog));
         }
         catch (FuseMountException e)
         {

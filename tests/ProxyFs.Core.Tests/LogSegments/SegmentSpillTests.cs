@@ -77,7 +77,7 @@ public sealed class SegmentSpillTests
 
         // Uploaded from the files, the stored objects are the files byte for byte, and read back as written.
         Dictionary<ulong, byte[]> onDisk = files.ToDictionary(f => f.Nonce, f => File.ReadAllBytes(f.Path));
-        SpillUpload upload = await spill.UploadAsync(inner, new SegmentKeys(), VolumeId, NullLogger.Instance);
+        SpillUpload upload = await spill.UploadAsync(spill.List(), inner, new SegmentKeys(), VolumeId, NullLogger.Instance);
         foreach ((ulong nonce, byte[] bytes) in onDisk)
         {
             Assert.Equal(bytes, await inner.GetBytesAsync(new SegmentKeys().KeyOf(nonce)));
@@ -116,7 +116,7 @@ public sealed class SegmentSpillTests
         bytes[SegmentFormat.HeaderLength(VolumeId.Length) + 5] ^= 0x40; // one bit of its first data block
         File.WriteAllBytes(damaged.Path, bytes);
 
-        var e = await Assert.ThrowsAsync<SegmentSpillException>(() => spill.UploadAsync(inner, new SegmentKeys(), VolumeId, NullLogger.Instance));
+        var e = await Assert.ThrowsAsync<SegmentSpillException>(() => spill.UploadAsync(spill.List(), inner, new SegmentKeys(), VolumeId, NullLogger.Instance));
         Assert.Contains(damaged.Path, e.Message, StringComparison.Ordinal);
         Assert.Contains("block 0", e.Message, StringComparison.Ordinal);
         Assert.Contains("fails its checksum", e.Message, StringComparison.Ordinal);
@@ -128,9 +128,26 @@ public sealed class SegmentSpillTests
 
         // A segment of another volume is refused the same way.
         File.WriteAllBytes(damaged.Path, await ForeignSegmentAsync(damaged.Nonce));
-        var f = await Assert.ThrowsAsync<SegmentSpillException>(() => spill.UploadAsync(inner, new SegmentKeys(), VolumeId, NullLogger.Instance));
+        var f = await Assert.ThrowsAsync<SegmentSpillException>(() => spill.UploadAsync(spill.List(), inner, new SegmentKeys(), VolumeId, NullLogger.Instance));
         Assert.Contains("another volume", f.Message, StringComparison.Ordinal);
         Assert.True(File.Exists(damaged.Path));
+    }
+
+    [Fact]
+    public async Task An_upload_stores_the_segments_it_is_given_and_leaves_the_others_in_the_directory()
+    {
+        await using var inner = new MemoryObjectStore();
+        using var dir = TempDirectory.Create();
+        var spill = new SegmentSpill(Path.Combine(dir.Path, SegmentSpill.DirectoryName));
+        IReadOnlyList<SpilledSegment> files = await SpillWhileDownAsync(inner, spill);
+        Assert.True(files.Count > 1);
+
+        SpillUpload upload = await spill.UploadAsync(files.Take(1).ToList(), inner, new SegmentKeys(), VolumeId, NullLogger.Instance);
+
+        Assert.Equal(1, upload.Uploaded);
+        Assert.Equal(1, inner.Count);
+        Assert.NotNull(await inner.TryHeadAsync(new SegmentKeys().KeyOf(files[0].Nonce)));
+        Assert.Equal(files.Skip(1).Select(f => f.Path), spill.List().Select(s => s.Path));
     }
 
     /// <summary>The object bytes of a whole segment of another volume, nonce <paramref name="nonce"/>.</summary>
@@ -157,7 +174,7 @@ public sealed class SegmentSpillTests
         File.WriteAllBytes(files[1].Path + SegmentSpill.TemporarySuffix, second[..(second.Length / 2)]);
         Assert.Equal([true, true], spill.List().Take(2).Select(s => s.Interrupted));
 
-        SpillUpload upload = await spill.UploadAsync(inner, new SegmentKeys(), VolumeId, NullLogger.Instance);
+        SpillUpload upload = await spill.UploadAsync(spill.List(), inner, new SegmentKeys(), VolumeId, NullLogger.Instance);
 
         Assert.Equal(files.Count - 1, upload.Uploaded);
         Assert.Equal(1, upload.Discarded);

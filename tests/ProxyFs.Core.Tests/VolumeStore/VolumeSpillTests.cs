@@ -95,6 +95,8 @@ public sealed class VolumeSpillTests
         plan.Down = false;
         volume.Reopen();
         Assert.False(Directory.Exists(SpillDirectory(volume)));
+        // One listing of the directory found the files and uploaded them.
+        Assert.Equal(1, volume.Fs.Core.Spill!.Listings);
         foreach (string file in spilled)
         {
             ulong nonce = Convert.ToUInt64(Path.GetFileNameWithoutExtension(file), 16);
@@ -144,6 +146,7 @@ public sealed class VolumeSpillTests
         plan.Down = false;
         string[] spilled = Directory.GetFiles(SpillDirectory(volume));
         volume.Reopen(VolumeStoreFixture.Manual with { ReadOnly = true });
+        Assert.Equal(1, volume.Fs.Core.Spill!.Listings);
         using (var t = new FileSystemTarget(volume.Fs, "volume"))
         {
             // "a" and "b" are only in the spill directory: the read-only mount reads them from there.
