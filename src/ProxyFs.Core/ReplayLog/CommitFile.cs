@@ -43,12 +43,22 @@ internal sealed class CommitFile : ILogCommitManager
         {
             int read = RandomAccess.Read(_handle, buffer, (long)i * SlotLength);
             _slots[i] = Parse(buffer.AsSpan(0, read));
-            HasDamagedSlot |= _slots[i] is null && buffer.AsSpan(0, read).ContainsAnyExcept((byte)0);
+            if (_slots[i] is null && buffer.AsSpan(0, read).ContainsAnyExcept((byte)0))
+            {
+                DamagedSlots++;
+            }
         }
     }
 
     /// <summary>A slot held something other than a commit or zeros when the file was opened (a torn or damaged write).</summary>
-    public bool HasDamagedSlot { get; }
+    public bool HasDamagedSlot => DamagedSlots > 0;
+
+    /// <summary>
+    /// Slots that held something other than a commit or zeros when the file was opened. A torn write damages the slot
+    /// being written only (commits alternate between the two): one damaged slot next to a zero one is a first commit
+    /// that never completed; two damaged slots are a commit record lost to damage.
+    /// </summary>
+    public int DamagedSlots { get; private set; }
 
     /// <summary>Opens the commit file of a log; <paramref name="create"/> creates it (empty) when missing.</summary>
     public static CommitFile Open(string directory, bool create, bool readOnly)

@@ -40,6 +40,14 @@ internal sealed class LogInstance : IDisposable
     public static LogInstance Open(string directory, LogIdentity identity, ReplayLogOptions options, int incarnation)
     {
         CommitFile commitFile = CommitFile.Open(directory, create: false, options.ReadOnly);
+        if (options.ExpectExisting && commitFile.Newest is null && commitFile.DamagedSlots == 2)
+        {
+            // FasterLog would open it empty: the changes committed since the last checkpoint would be gone in silence.
+            commitFile.Dispose();
+            throw new ReplayLogCorruptException(
+                $"{Path.Combine(directory, CommitFile.FileName)}: both commit records are damaged, so the replay log's committed changes cannot be found " +
+                "(a torn write damages one at most); the volume was not unmounted cleanly and needs them");
+        }
         IDevice? device = null;
         try
         {

@@ -56,6 +56,39 @@ public sealed class ReplayLogRecoveryLogTests
     }
 
     [Fact]
+    public void A_log_that_must_be_replayed_is_refused_when_both_commit_records_are_damaged()
+    {
+        using TempDirectory dir = TempDirectory.Create();
+        CreateLog(dir.Path, 20);
+        DamageSlots(dir.Path, 0, 4096);
+        // After an unclean unmount the log holds changes made since the last checkpoint: opening it empty would lose them.
+        var e = Assert.Throws<ReplayLogCorruptException>(() => VolumeReplayLog.Open(dir.Path, VolumeA, Small with { ExpectExisting = true }));
+        Assert.Contains("both commit records are damaged", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_first_commit_torn_by_a_crash_opens_as_an_empty_log_even_when_the_log_must_be_replayed()
+    {
+        using TempDirectory dir = TempDirectory.Create();
+        using (VolumeReplayLog.Open(dir.Path, VolumeA, Small))
+        {
+        }
+        DamageSlots(dir.Path, 0); // the first commit was being written when the power went: the other slot is still zeros
+        using var opened = VolumeReplayLog.Open(dir.Path, VolumeA, Small with { ExpectExisting = true });
+        Assert.Equal(0, opened.Opened.Records);
+    }
+
+    private static void DamageSlots(string directory, params long[] slots)
+    {
+        using var f = new FileStream(Path.Combine(directory, "commit"), FileMode.Open, FileAccess.Write);
+        foreach (long slot in slots)
+        {
+            f.Position = slot;
+            f.WriteByte((byte)'X');
+        }
+    }
+
+    [Fact]
     public void A_committed_log_recovers_without_the_line_and_FasterLogs_statistics_are_at_debug_level()
     {
         using TempDirectory dir = TempDirectory.Create();
