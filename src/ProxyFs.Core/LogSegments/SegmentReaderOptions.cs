@@ -13,6 +13,13 @@ public sealed record SegmentReaderOptions
     public int FooterProbeBytes { get; init; } = 4096;
 
     /// <summary>
+    /// The CRC block size the volume's writer uses (<see cref="SegmentWriterOptions.BlockSize"/>): it sizes the footer a
+    /// read-ahead GET takes with a segment's last lines. A segment written with another one still reads (its footer is
+    /// then fetched on its own).
+    /// </summary>
+    public int BlockSize { get; init; } = 64 << 10;
+
+    /// <summary>
     /// GETs of a line (or footer) tried again when its bytes fail their CRC, before reporting the segment corrupt: a
     /// damaged transfer passes, a damaged object does not.
     /// </summary>
@@ -24,6 +31,7 @@ public sealed record SegmentReaderOptions
     internal void Validate()
     {
         _ = new SegmentKeys(KeyPrefix);
+        SegmentFormat.ValidateBlockSize(BlockSize);
         if (FooterCacheEntries < 1 || FooterProbeBytes < SegmentFormat.FooterFixedLength + SegmentFormat.TrailerLength || ChecksumRetries < 0)
         {
             throw new ArgumentException("segment reader: FooterCacheEntries >= 1, FooterProbeBytes >= 64 and ChecksumRetries >= 0");

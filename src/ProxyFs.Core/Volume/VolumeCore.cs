@@ -77,7 +77,7 @@ public sealed class VolumeCore : IAsyncDisposable
         }
         _cacheVolume = (cache ?? new ReadCache(new ReadCacheOptions())).RegisterVolume(options.ReadCacheName ?? descriptor.VolumeId.ToString(), options.ReadCacheWeight);
         DataReader = new SegmentReader(dataStore, _cacheVolume, descriptor.VolumeIdBytes, Data,
-            new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier });
+            new SegmentReaderOptions { KeyPrefix = VolumeLayout.DataSegments.Prefix, DiskTier = options.ReadCacheDiskTier, BlockSize = Data?.Options.BlockSize ?? new SegmentWriterOptions().BlockSize });
     }
 
     /// <summary>

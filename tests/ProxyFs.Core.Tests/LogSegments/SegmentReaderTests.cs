@@ -201,6 +201,74 @@ public class SegmentReaderTests
         Assert.Equal(1, reader.Metrics.FooterGets);
     }
 
+    [Theory]
+    [InlineData(4096)] // the block size the segment was written with
+    [InlineData(1024)] // a guess too small: a footer of more CRCs is asked for; the range ends at the object's end
+    [InlineData(65536)] // a guess too large: the footer is longer than that guess, within the range's slack
+    public async Task Read_ahead_of_a_segments_last_lines_with_its_data_length_takes_the_footer_in_the_same_GET(int blockSize)
+    {
+        await using var inner = new MemoryObjectStore();
+        byte[] data = await WriteSegmentAsync(inner, 300_000); // 5 lines of 64 KiB, the last one short; 4 KiB blocks
+        int h = SegmentFormat.HeaderLength(VolumeId.Length);
+        var store = new ProbeStore(inner);
+        var (cache, volume) = SegmentWriterTests.NewCache();
+        using var reader = new SegmentReader(store, volume, VolumeId, options: new SegmentReaderOptions { BlockSize = blockSize });
+        reader.Prefetch(1, 0, data.Length, dataLength: data.Length);
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+
+        var get = Assert.Single(store.GetLog);
+        Assert.Equal(h, get.Range.Offset);
+        Assert.True(get.Range.Length >= data.Length + SegmentFormat.FooterLength(data.Length, 4096) + SegmentFormat.TrailerLength, $"range of {get.Range.Length} bytes");
+        Assert.Equal(0, reader.Metrics.FooterGets);
+        Assert.Equal(1, reader.Metrics.FootersFetched);
+        Assert.True(reader.HasFooter(1));
+        for (long line = 0; line < 5; line++)
+        {
+            Assert.True(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, line)), $"line {line}");
+        }
+        Assert.Equal(data, ReadBack(reader, 0, data.Length));
+        Assert.Single(store.GetLog); // every line and the footer came with that one GET
+    }
+
+    [Theory]
+    [InlineData(250_000)] // an older, shorter record of the segment: the bytes after the lines are data, not the footer
+    [InlineData(299_000)]
+    public async Task A_wrong_data_length_still_reads_right_with_the_footer_fetched_on_its_own(int dataLength)
+    {
+        const int blockSize = 4096;
+        await using var inner = new MemoryObjectStore();
+        byte[] data = await WriteSegmentAsync(inner, 300_000);
+        var store = new ProbeStore(inner);
+        var (cache, volume) = SegmentWriterTests.NewCache();
+        using var reader = new SegmentReader(store, volume, VolumeId, options: new SegmentReaderOptions { BlockSize = blockSize });
+        reader.Prefetch(1, 3 * (64 << 10), dataLength - (3 * (64 << 10)), dataLength);
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        Assert.Equal(1, reader.Metrics.FooterGets);
+        Assert.Equal(0, cache.Snapshot().Volumes[0].ReadAheadErrors);
+        Assert.True(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, 3)));
+        Assert.Equal(data, ReadBack(reader, 0, data.Length));
+        Assert.Equal(0, reader.Metrics.CorruptSegmentErrors);
+    }
+
+    [Fact]
+    public async Task A_damaged_footer_in_the_combined_GET_is_fetched_again_on_its_own_and_the_lines_are_still_checked()
+    {
+        await using var inner = new MemoryObjectStore();
+        byte[] data = await WriteSegmentAsync(inner, 300_000);
+        int h = SegmentFormat.HeaderLength(VolumeId.Length);
+        await CorruptAsync(inner, "segments/01/0000000000000001", h + 140_000); // line 2's data
+        var store = new ProbeStore(inner);
+        var (cache, volume) = SegmentWriterTests.NewCache();
+        using var reader = new SegmentReader(store, volume, VolumeId, options: new SegmentReaderOptions { BlockSize = 4096 });
+        reader.Prefetch(1, 0, data.Length, data.Length);
+        Eventually.True(() => cache.PrefetchInFlight == 0, "read-ahead finished");
+        // The footer came with the lines; line 2 failed its CRC, so it and the lines after it were not cached.
+        Assert.Equal(0, reader.Metrics.FooterGets);
+        Assert.True(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, 1)));
+        Assert.False(volume.Contains(new ProxyFs.Core.Cache.LineKey(1, 2)));
+        Assert.Throws<SegmentCorruptException>(() => reader.Read(1, 140_000, new byte[10]));
+    }
+
     private static byte[] ReadBack(SegmentReader reader, long offset, int length)
     {
         byte[] back = new byte[length];

@@ -89,6 +89,9 @@ internal sealed class VolumeFileData : IFileData
         long limit = end + Math.Min(length, _store.Core.DataReader.Cache.MaxRequestBytes);
         List<Extent> extents = Overlapping(offset, limit);
         long stretched = SegmentRunEnd(extents, end, limit);
+        var reader = _store.Core.DataReader;
+        ulong looked = 0;
+        long dataLength = 0;
         foreach (Extent e in extents)
         {
             if (e.Start >= stretched)
@@ -99,9 +102,15 @@ internal sealed class VolumeFileData : IFileData
             {
                 continue;
             }
+            if (e.Value.Nonce != looked)
+            {
+                // A segment whose footer is not known yet: its data length lets its last lines' GET take the footer too.
+                looked = e.Value.Nonce;
+                dataLength = reader.HasFooter(looked) ? 0 : _store.SegmentDataLength(looked);
+            }
             long from = Math.Max(e.Start, offset);
             long to = Math.Min(e.End, stretched);
-            _store.Core.DataReader.Prefetch(e.Value.Nonce, (long)e.Value.SegmentOffset + (from - e.Start), to - from);
+            reader.Prefetch(e.Value.Nonce, (long)e.Value.SegmentOffset + (from - e.Start), to - from, dataLength);
         }
     }
 

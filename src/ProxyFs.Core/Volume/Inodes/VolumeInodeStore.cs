@@ -391,6 +391,13 @@ public sealed partial class VolumeInodeStore : IInodeStore, IInodeSource, ICheck
         Interlocked.Add(ref _liveBytes, bytes);
     }
 
+    /// <summary>The data length of segment <paramref name="nonce"/> as its 'S' record says (0 when it has none).</summary>
+    internal long SegmentDataLength(ulong nonce)
+    {
+        Span<byte> key = stackalloc byte[VolumeKeys.MaxLength];
+        return Tree.TryGet(key[..VolumeKeys.OfSegmentUsage(key, nonce)], out byte[]? value) ? (long)SegmentUsage.Decode(value).DataBytes : 0;
+    }
+
     internal void ReadAhead(VolumeFileData data, ulong ino, long offset, long length)
     {
         PrefetchRange ahead = _readAhead.OnRead(ino, offset, length, _core.DataReader.Cache.ReadAheadRoom);
