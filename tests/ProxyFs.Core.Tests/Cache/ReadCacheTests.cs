@@ -331,8 +331,11 @@ public class ReadCacheTests
     {
         var cache = new ReadCache(new ReadCacheOptions { BudgetBytes = 64L * Line, LineSize = Line, MaxPrefetchInFlight = 3, PrefetchLinesPerRequest = 8 });
         using var volume = cache.RegisterVolume("v");
-        var source = new FakeLineSource();
+        var source = new FakeLineSource { HeldSegment = 1 };
+        source.Gate.Close(); // the first run holds its permits until every line is asked for
         Assert.Equal(3, volume.Prefetch(1, 0, 8, source));
+        Assert.Equal(5, cache.PendingPrefetchLines);
+        source.Gate.Open();
         Eventually.True(() => cache.PrefetchInFlight == 0 && cache.PendingPrefetchLines == 0, "read-ahead finished");
         Assert.Equal([(1UL, 0L, 3), (1UL, 3L, 3), (1UL, 6L, 2)], source.Runs.OrderBy(r => r.First));
     }
