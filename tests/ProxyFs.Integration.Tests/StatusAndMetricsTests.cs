@@ -185,11 +185,47 @@ public sealed partial class StatusAndMetricsTests
             Assert.Contains("proxyfs_read_cache_hit_ratio{", metricsAfter, StringComparison.Ordinal);
             Assert.Equal(after.Cache.Promotions!.Value, Sample(metricsAfter, "proxyfs_read_cache_promotions_total"));
             Assert.Equal(after.Cache.ProtectedBytes!.Value, Sample(metricsAfter, "proxyfs_read_cache_protected_bytes"));
+            // The lines' memory: whole 32 MiB slabs, at least what the cache holds.
+            Assert.True(after.Cache.LineMemoryBytes >= after.Cache.UsedBytes, $"{after.Cache.LineMemoryBytes} bytes of line memory for {after.Cache.UsedBytes} cached");
+            Assert.Equal(0, after.Cache.LineMemoryBytes!.Value % (32L << 20));
+            Assert.Equal(after.Cache.LineMemoryBytes.Value, Sample(metricsAfter, "proxyfs_read_cache_line_memory_bytes"));
+            Assert.Equal(after.Cache.HugePageSlabs!.Value, Sample(metricsAfter, "proxyfs_read_cache_huge_page_slabs"));
+            Assert.Equal(after.Cache.SlowHugePages!.Value, Sample(metricsAfter, "proxyfs_read_cache_slow_huge_pages_total"));
 
             CommandResult human = ProxyFsBinary.Run(CommandTimeout, "status", mp.Path);
             Assert.Matches(@"read cache  [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B, hit ratio [0-9.]+%", human.Stdout);
             Assert.Matches(@"read-ahead used [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B fetched", human.Stdout);
             Assert.Matches(@"store +[0-9.]+ req/s .*, 0 errors, 0 retries", human.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Read_cache_huge_pages_off_keeps_line_memory_in_small_pages()
+    {
+        using var mp = new TestMountPoint();
+        string store = Directory.CreateTempSubdirectory("proxyfs-test-huge-pages-").FullName;
+        try
+        {
+            string uri = "file://" + store;
+            CommandResult format = ProxyFsBinary.Run(CommandTimeout, "format", uri);
+            Assert.True(format.ExitCode == 0, format.ToString());
+            byte[] data = new byte[8 << 20];
+            new Random(5).NextBytes(data);
+            using (DaemonProcess writer = DaemonProcess.Start(uri, mp))
+            {
+                File.WriteAllBytes(Path.Combine(mp.Path, "data"), data);
+            }
+            var off = new Dictionary<string, string> { ["PROXYFS_READ_CACHE_HUGE_PAGES"] = "off" };
+            using DaemonProcess daemon = DaemonProcess.Start(uri, mp, environment: off);
+            Assert.Equal(data, File.ReadAllBytes(Path.Combine(mp.Path, "data")));
+            StatusSnapshot after = Status(mp.Path);
+            Assert.True(after.Cache.LineMemoryBytes >= 32L << 20, $"{after.Cache.LineMemoryBytes} bytes of line memory");
+            Assert.Equal(0, after.Cache.HugePageSlabs);
+            Assert.Equal(0, after.Cache.SlowHugePages);
         }
         finally
         {

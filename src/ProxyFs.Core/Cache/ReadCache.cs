@@ -98,7 +98,10 @@ public sealed class ReadCache
     public ReadCacheMetricsSnapshot Snapshot()
     {
         var volumes = Volumes.Select(v => v.Snapshot()).ToArray();
-        return new ReadCacheMetricsSnapshot(BudgetBytes, volumes);
+        return new ReadCacheMetricsSnapshot(BudgetBytes, volumes)
+        {
+            LineMemory = new LineMemoryMetrics(Pool.Lines * LineSize, (long)Pool.Free * LineSize, Pool.HugePageSlabs, Pool.SlowHugePages),
+        };
     }
 
     internal static void ValidateWeight(double weight)

@@ -198,6 +198,9 @@ public sealed record ReadCacheVolumeMetricsSnapshot
 /// <summary>The whole read cache's counters at one moment.</summary>
 public sealed record ReadCacheMetricsSnapshot(long BudgetBytes, IReadOnlyList<ReadCacheVolumeMetricsSnapshot> Volumes)
 {
+    /// <summary>The memory of the cache's lines (<see cref="LinePool"/>), all volumes together.</summary>
+    public LineMemoryMetrics LineMemory { get; init; } = new(0, 0, 0, 0);
+
     /// <summary>Bytes held by all volumes.</summary>
     public long OccupancyBytes => Volumes.Sum(v => v.OccupancyBytes);
 
@@ -230,3 +233,10 @@ public sealed record ReadCacheMetricsSnapshot(long BudgetBytes, IReadOnlyList<Re
         return text.ToString();
     }
 }
+
+/// <summary>The read cache's line memory.</summary>
+/// <param name="MappedBytes">Bytes of lines cut from slabs: the most the lines have used at once (resident or not).</param>
+/// <param name="FreeBytes">Bytes of free lines kept backed for reuse.</param>
+/// <param name="HugePageSlabs">Slabs advised to use transparent huge pages.</param>
+/// <param name="SlowHugePages">Huge pages that were slow to back (each turned huge pages off for five minutes).</param>
+public sealed record LineMemoryMetrics(long MappedBytes, long FreeBytes, long HugePageSlabs, long SlowHugePages);

@@ -210,6 +210,9 @@ public sealed class StatusCollector
             ReadAheadBytesUsed = c?.Volumes.Sum(v => v.ReadAheadBytesUsed),
             ReadAheadBytesWasted = c?.Volumes.Sum(v => v.ReadAheadBytesWasted),
             ReadAheadDropped = c?.Volumes.Sum(v => v.ReadAheadDropped),
+            LineMemoryBytes = c?.LineMemory.MappedBytes,
+            HugePageSlabs = c?.LineMemory.HugePageSlabs,
+            SlowHugePages = c?.LineMemory.SlowHugePages,
             Disk = volume?.ReadCacheDisk is { } d ? new DiskTierSection
             {
                 Bytes = d.Bytes,
@@ -317,6 +320,9 @@ public sealed class StatusCollector
         Optional(w, "proxyfs_read_ahead_used_bytes_total", "counter", "Bytes of read-ahead lines a reader then used", c.ReadAheadBytesUsed);
         Optional(w, "proxyfs_read_ahead_wasted_bytes_total", "counter", "Bytes of read-ahead lines evicted unused", c.ReadAheadBytesWasted);
         Optional(w, "proxyfs_read_ahead_dropped_total", "counter", "Read-ahead fills not started (too many in flight)", c.ReadAheadDropped);
+        Optional(w, "proxyfs_read_cache_line_memory_bytes", "gauge", "Bytes of line memory mapped by the daemon's read cache (the most its lines used at once)", c.LineMemoryBytes);
+        Optional(w, "proxyfs_read_cache_huge_page_slabs", "gauge", "Slabs of line memory advised to use transparent huge pages", c.HugePageSlabs);
+        Optional(w, "proxyfs_read_cache_slow_huge_pages_total", "counter", "Huge pages that were slow to back (each turned huge pages off for five minutes)", c.SlowHugePages);
         if (c.Disk is { } disk)
         {
             w.Single("proxyfs_read_cache_disk_bytes", "gauge", "Bytes of line files in the disk tier", disk.Bytes);

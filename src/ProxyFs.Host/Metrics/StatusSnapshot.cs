@@ -98,6 +98,15 @@ public sealed record CacheSection
     /// <summary>Read-ahead fills not started because too many were in flight.</summary>
     public long? ReadAheadDropped { get; init; }
 
+    /// <summary>Bytes of line memory mapped by the daemon's read cache (the most its lines used at once).</summary>
+    public long? LineMemoryBytes { get; init; }
+
+    /// <summary>Slabs of line memory advised to use transparent huge pages (read_cache.huge_pages).</summary>
+    public long? HugePageSlabs { get; init; }
+
+    /// <summary>Huge pages that were slow to back, each turning huge pages off for five minutes.</summary>
+    public long? SlowHugePages { get; init; }
+
     /// <summary>The local-disk tier (read_cache.disk_path) of the daemon, when it has one.</summary>
     public DiskTierSection? Disk { get; init; }
 }
