@@ -21,6 +21,7 @@ public sealed class ReadCache
     private readonly Lock _pendingLock = new();
     private readonly LinkedList<PendingPrefetch> _pending = new();
     private long _pendingLines;
+    private long _resumingLines;
     private long _budget;
     private int _prefetchInFlight;
 
@@ -179,19 +180,33 @@ public sealed class ReadCache
                 next = first.Value;
                 _pending.RemoveFirst();
                 _pendingLines -= next.Count;
+                _resumingLines += next.Count;
             }
-            next.Volume.Prefetch(next.Segment, next.FirstLine, next.Count, next.Source, resumed: true);
+            try
+            {
+                next.Volume.Prefetch(next.Segment, next.FirstLine, next.Count, next.Source, resumed: true);
+            }
+            finally
+            {
+                lock (_pendingLock)
+                {
+                    _resumingLines -= next.Count;
+                }
+            }
         }
     }
 
-    /// <summary>Read-ahead lines waiting for permits.</summary>
+    /// <summary>
+    /// Read-ahead lines waiting for permits, and those being started now (taken from the queue, their fills not started
+    /// yet): 0 together with <see cref="PrefetchInFlight"/> 0 means every read-ahead asked for has finished.
+    /// </summary>
     public long PendingPrefetchLines
     {
         get
         {
             lock (_pendingLock)
             {
-                return _pendingLines;
+                return _pendingLines + _resumingLines;
             }
         }
     }
