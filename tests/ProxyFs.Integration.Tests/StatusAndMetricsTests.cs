@@ -116,16 +116,8 @@ public sealed partial class StatusAndMetricsTests
         string store = Directory.CreateTempSubdirectory("proxyfs-test-status-reads-").FullName;
         try
         {
-            string uri = "file://" + store;
-            CommandResult format = ProxyFsBinary.Run(CommandTimeout, "format", uri);
-            Assert.True(format.ExitCode == 0, format.ToString());
             const int FileBytes = 24 << 20;
-            byte[] data = new byte[FileBytes];
-            new Random(3).NextBytes(data);
-            using (DaemonProcess writer = DaemonProcess.Start(uri, mp))
-            {
-                File.WriteAllBytes(Path.Combine(mp.Path, "data"), data);
-            }
+            (string uri, byte[] data) = FileVolumeWithData(store, mp, FileBytes, seed: 3);
             Assert.False(mp.IsMounted);
 
             // A new daemon: its read cache and the kernel's page cache are cold, so reads reach the store.
@@ -203,6 +195,21 @@ public sealed partial class StatusAndMetricsTests
         }
     }
 
+    /// <summary>A file:// volume formatted in <paramref name="store"/> holding a file "data" of random bytes, unmounted again.</summary>
+    private static (string Uri, byte[] Data) FileVolumeWithData(string store, TestMountPoint mp, int bytes, int seed)
+    {
+        string uri = "file://" + store;
+        CommandResult format = ProxyFsBinary.Run(CommandTimeout, "format", uri);
+        Assert.True(format.ExitCode == 0, format.ToString());
+        byte[] data = new byte[bytes];
+        new Random(seed).NextBytes(data);
+        using (DaemonProcess writer = DaemonProcess.Start(uri, mp))
+        {
+            File.WriteAllBytes(Path.Combine(mp.Path, "data"), data);
+        }
+        return (uri, data);
+    }
+
     [Fact]
     public void Read_cache_huge_pages_off_keeps_line_memory_in_small_pages()
     {
@@ -210,15 +217,7 @@ public sealed partial class StatusAndMetricsTests
         string store = Directory.CreateTempSubdirectory("proxyfs-test-huge-pages-").FullName;
         try
         {
-            string uri = "file://" + store;
-            CommandResult format = ProxyFsBinary.Run(CommandTimeout, "format", uri);
-            Assert.True(format.ExitCode == 0, format.ToString());
-            byte[] data = new byte[8 << 20];
-            new Random(5).NextBytes(data);
-            using (DaemonProcess writer = DaemonProcess.Start(uri, mp))
-            {
-                File.WriteAllBytes(Path.Combine(mp.Path, "data"), data);
-            }
+            (string uri, byte[] data) = FileVolumeWithData(store, mp, 8 << 20, seed: 5);
             var off = new Dictionary<string, string> { ["PROXYFS_READ_CACHE_HUGE_PAGES"] = "off" };
             using DaemonProcess daemon = DaemonProcess.Start(uri, mp, environment: off);
             Assert.Equal(data, File.ReadAllBytes(Path.Combine(mp.Path, "data")));

@@ -43,13 +43,13 @@ internal sealed class LinePool
 
     private readonly ConcurrentStack<LineBuffer> _warm = new();
     private readonly ConcurrentStack<LineBuffer> _cold = new();
-    private readonly List<SlabHandle> _slabs = [];
     private readonly Lock _growLock = new();
     private readonly int _retain;
     private readonly int _linesPerSlab;
     private readonly HugePagePolicy _hugePages;
     private int _warmCount;
     private long _lines;
+    private int _slabs;
     private long _hugePageSlabs;
     private long _hugePagesOffUntil;
     private long _slowHugePages;
@@ -70,17 +70,8 @@ internal sealed class LinePool
     /// <summary>Lines cut from slabs so far (the peak the pool reached).</summary>
     public long Lines => Interlocked.Read(ref _lines);
 
-    /// <summary>Slabs mapped.</summary>
-    public int Slabs
-    {
-        get
-        {
-            lock (_growLock)
-            {
-                return _slabs.Count;
-            }
-        }
-    }
+    /// <summary>Slabs mapped (each lives as long as one of its lines: the free ones are held here, the others by the cache).</summary>
+    public int Slabs => Volatile.Read(ref _slabs);
 
     /// <summary>Slabs advised to use huge pages.</summary>
     public long HugePageSlabs => Interlocked.Read(ref _hugePageSlabs);
@@ -141,7 +132,7 @@ internal sealed class LinePool
                 huge = false;
             }
             slab.HugePages = huge;
-            _slabs.Add(slab);
+            Interlocked.Increment(ref _slabs);
             if (huge)
             {
                 Interlocked.Increment(ref _hugePageSlabs);

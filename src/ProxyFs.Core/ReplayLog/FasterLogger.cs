@@ -30,7 +30,10 @@ internal sealed class FasterLogger : ILogger
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => _inner.BeginScope(state);
 
-    public bool IsEnabled(LogLevel logLevel) => _inner.IsEnabled(logLevel);
+    // An information line is passed on as a warning or at debug level: it is wanted when either of those is.
+    public bool IsEnabled(LogLevel logLevel) => logLevel == LogLevel.Information
+        ? _inner.IsEnabled(LogLevel.Warning) || _inner.IsEnabled(LogLevel.Debug)
+        : _inner.IsEnabled(logLevel);
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {

@@ -90,7 +90,7 @@ internal sealed class VolumeFileData : IFileData
         List<Extent> extents = Overlapping(offset, limit);
         long stretched = SegmentRunEnd(extents, end, limit);
         var reader = _store.Core.DataReader;
-        ulong looked = 0;
+        ulong? looked = null;
         long dataLength = 0;
         foreach (Extent e in extents)
         {
@@ -106,7 +106,7 @@ internal sealed class VolumeFileData : IFileData
             {
                 // A segment whose footer is not known yet: its data length lets its last lines' GET take the footer too.
                 looked = e.Value.Nonce;
-                dataLength = reader.HasFooter(looked) ? 0 : _store.SegmentDataLength(looked);
+                dataLength = reader.HasFooter(e.Value.Nonce) ? 0 : _store.SegmentDataLength(e.Value.Nonce);
             }
             long from = Math.Max(e.Start, offset);
             long to = Math.Min(e.End, stretched);
